@@ -1,0 +1,422 @@
+package dev.reqctx;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
+
+/**
+ * A {@link RequestContext} with a cancellation of its own: it can be cancelled without affecting
+ * its parent, and it is cancelled (with the parent's cause) whenever its parent is.
+ *
+ * <p>Cancellation is idempotent and the first cause wins. Cancelling runs, synchronously on the
+ * cancelling thread, the cancellation of every descendant and every registered listener.
+ *
+ * <p>Closing the context cancels it with {@link CancellationCause#COMPLETED}, which is how a
+ * finished piece of work releases its timer and stops its leftover children:
+ *
+ * <pre>
+ * try (CancellableContext ctx = RequestContext.current().withTimeout(Duration.ofSeconds(1))) {
+ *     return ctx.wrap(() -&gt; callRemoteService()).call();
+ * }
+ * </pre>
+ */
+public final class CancellableContext extends RequestContext implements AutoCloseable {
+
+	/** Ids start at a random point so that ids from two runs of a service rarely collide. */
+	private static final AtomicLong IDS = new AtomicLong(ThreadLocalRandom.current().nextLong(1L << 40) << 8);
+
+	private final long id;
+
+	private final ContextKind kind;
+
+	private final Object label;
+
+	private final long startNanos;
+
+	private final CancellableContext parent;
+
+	/** The earlier of this context's own deadline and its parent's; {@code null} if neither. */
+	private final Deadline deadline;
+
+	/** Whether this context's own deadline is earlier than its parent's, so it needs a timer. */
+	final boolean timed;
+
+	private volatile CancellationCause cancellation;
+
+	/** Written before {@link #cancellation} (volatile), so readers of the cause see it. */
+	private long cancelledAtNanos;
+
+	/** Head of the list of listeners, children and operations; guarded by this. */
+	private CancelNode head;
+
+	/** This context's entry in its parent's list, {@code null} for roots. */
+	private ChildLink parentLink;
+
+	/** Position in the deadline timer's heap, -1 when not scheduled; guarded by the timer. */
+	int timerIndex = -1;
+
+	/** Links in the live-context registry; guarded by the registry stripe. */
+	CancellableContext registryPrev;
+
+	CancellableContext registryNext;
+
+	boolean registered;
+
+	/** The thread currently running this context's work, for the live tree. */
+	private volatile Thread thread;
+
+	private String idString;
+
+	private CancellableContext(RequestContext base, ContextKind kind, Object label, Deadline ownDeadline) {
+		super(null, base.values);
+		this.id = IDS.incrementAndGet();
+		this.kind = kind;
+		this.label = label;
+		this.startNanos = System.nanoTime();
+		this.parent = base.scope();
+		Deadline parentDeadline = (this.parent != null) ? this.parent.deadline : null;
+		if (ownDeadline != null && (parentDeadline == null || ownDeadline.isBefore(parentDeadline))) {
+			this.deadline = ownDeadline;
+			this.timed = true;
+		}
+		else {
+			this.deadline = parentDeadline;
+			this.timed = false;
+		}
+	}
+
+	static CancellableContext create(RequestContext base, ContextKind kind, Object label, Deadline deadline) {
+		CancellableContext ctx = new CancellableContext(base, kind, label, deadline);
+		ctx.start();
+		return ctx;
+	}
+
+	private void start() {
+		// Link to the parent first, so that a deadline firing at once also unlinks cleanly.
+		if (this.parent != null) {
+			this.parentLink = this.parent.addChild(this);
+		}
+		if (this.timed && this.cancellation == null) {
+			if (this.deadline.isExpired()) {
+				cancel(CancellationCause.DEADLINE_EXCEEDED);
+			}
+			else {
+				DeadlineTimer.INSTANCE.schedule(this);
+			}
+		}
+	}
+
+	@Override
+	CancellableContext scope() {
+		return this;
+	}
+
+	Deadline effectiveDeadline() {
+		return this.deadline;
+	}
+
+	CancellationCause cancellationCause() {
+		return this.cancellation;
+	}
+
+	/**
+	 * Cancels this context and all its descendants with the given cause. Only the first call
+	 * has an effect.
+	 * @param cause why the context is cancelled
+	 * @return {@code true} if this call cancelled the context, {@code false} if it already was
+	 */
+	public boolean cancel(CancellationCause cause) {
+		if (cause == null) {
+			throw new IllegalArgumentException("cause must not be null");
+		}
+		CancelNode list;
+		synchronized (this) {
+			if (this.cancellation != null) {
+				return false;
+			}
+			this.cancelledAtNanos = System.nanoTime();
+			this.cancellation = cause;
+			list = this.head;
+			this.head = null;
+		}
+		if (this.timed) {
+			DeadlineTimer.INSTANCE.remove(this);
+		}
+		ChildLink link = this.parentLink;
+		if (link != null) {
+			link.unlink();
+		}
+		for (CancelNode node = list; node != null;) {
+			CancelNode next = node.next;
+			node.owner = null;
+			node.prev = null;
+			node.next = null;
+			if (node.claimFire()) {
+				try {
+					node.fire(cause);
+				}
+				catch (Throwable ex) {
+					ContextDiagnostics.listenerFailed(this, ex);
+				}
+			}
+			node = next;
+		}
+		return true;
+	}
+
+	/**
+	 * Cancels this context with {@link CancellationCause#CANCELLED}.
+	 * @return {@code true} if this call cancelled the context
+	 */
+	public boolean cancel() {
+		return cancel(CancellationCause.CANCELLED);
+	}
+
+	/**
+	 * Ends this context: cancels it with {@link CancellationCause#COMPLETED} (a no-op if it was
+	 * already cancelled), which releases its timer and stops leftover children.
+	 */
+	@Override
+	public void close() {
+		cancel(CancellationCause.COMPLETED);
+	}
+
+	/** Called by the deadline timer, off the timer thread. */
+	void expire() {
+		cancel(CancellationCause.DEADLINE_EXCEEDED);
+	}
+
+	ContextCancelledException newCancelledException(Throwable failure) {
+		CancellationCause cause = this.cancellation;
+		return ContextCancelledException.of(id(), cause, this.cancelledAtNanos - this.startNanos, failure);
+	}
+
+	Registration addListener(Runnable listener) {
+		ListenerNode node = new ListenerNode(listener);
+		if (!link(node)) {
+			runNow(node);
+		}
+		return node;
+	}
+
+	Operation addOperation(String kind, String description, Consumer<CancellationCause> onCancel) {
+		Operation op = new Operation(kind, description, onCancel);
+		if (!link(op)) {
+			runNow(op);
+		}
+		return op;
+	}
+
+	private ChildLink addChild(CancellableContext child) {
+		ChildLink link = new ChildLink(child);
+		if (!link(link)) {
+			runNow(link);
+		}
+		return link;
+	}
+
+	private void runNow(CancelNode node) {
+		if (node.claimFire()) {
+			try {
+				node.fire(this.cancellation);
+			}
+			catch (Throwable ex) {
+				ContextDiagnostics.listenerFailed(this, ex);
+			}
+		}
+	}
+
+	/** Links a node; returns {@code false} (without linking) if already cancelled. */
+	private synchronized boolean link(CancelNode node) {
+		if (this.cancellation != null) {
+			return false;
+		}
+		node.owner = this;
+		CancelNode first = this.head;
+		node.next = first;
+		if (first != null) {
+			first.prev = node;
+		}
+		this.head = node;
+		return true;
+	}
+
+	synchronized void removeNode(CancelNode node) {
+		if (node.owner != this) {
+			return; // already unlinked, or the list was taken by cancel()
+		}
+		CancelNode prev = node.prev;
+		CancelNode next = node.next;
+		if (prev != null) {
+			prev.next = next;
+		}
+		else {
+			this.head = next;
+		}
+		if (next != null) {
+			next.prev = prev;
+		}
+		node.owner = null;
+		node.prev = null;
+		node.next = null;
+	}
+
+	/**
+	 * Returns this context's id, unique in this JVM.
+	 * @return the id
+	 */
+	@Override
+	public String id() {
+		String s = this.idString;
+		if (s == null) {
+			s = Long.toHexString(this.id);
+			this.idString = s;
+		}
+		return s;
+	}
+
+	long sequence() {
+		return this.id;
+	}
+
+	/**
+	 * Returns what this context stands for.
+	 * @return the kind
+	 */
+	public ContextKind kind() {
+		return this.kind;
+	}
+
+	/**
+	 * Returns the label shown for this context in the live tree.
+	 * @return the label, may be {@code null}
+	 */
+	public Object label() {
+		return this.label;
+	}
+
+	/**
+	 * Returns the nearest cancellable ancestor.
+	 * @return the parent, or {@code null} for a root
+	 */
+	public CancellableContext parent() {
+		return this.parent;
+	}
+
+	/**
+	 * Returns how long this context has existed.
+	 * @return the age in nanoseconds
+	 */
+	public long ageNanos() {
+		return System.nanoTime() - this.startNanos;
+	}
+
+	/**
+	 * Returns when this context was created, as a {@link System#nanoTime()} value.
+	 * @return the start time
+	 */
+	public long startNanos() {
+		return this.startNanos;
+	}
+
+	/**
+	 * Returns the thread currently running this context's work, as recorded with
+	 * {@link #runningOn(Thread)}.
+	 * @return the thread, or {@code null}
+	 */
+	public Thread thread() {
+		return this.thread;
+	}
+
+	/**
+	 * Records which thread runs this context's work, for the live tree ({@code null} when the
+	 * work is parked, for example during an async request).
+	 * @param thread the thread, or {@code null}
+	 */
+	public void runningOn(Thread thread) {
+		this.thread = thread;
+	}
+
+	/**
+	 * Returns a snapshot of this context and its descendants, for display.
+	 * @return the snapshot
+	 */
+	public ContextSnapshot snapshot() {
+		List<CancellableContext> children = new ArrayList<>();
+		List<Operation> operations = new ArrayList<>();
+		synchronized (this) {
+			for (CancelNode node = this.head; node != null; node = node.next) {
+				if (node instanceof ChildLink link) {
+					children.add(link.child);
+				}
+				else if (node instanceof Operation op) {
+					operations.add(op);
+				}
+			}
+		}
+		List<ContextSnapshot> childSnapshots = new ArrayList<>(children.size());
+		for (int i = children.size() - 1; i >= 0; i--) {
+			childSnapshots.add(children.get(i).snapshot());
+		}
+		List<ContextSnapshot.OperationSnapshot> operationSnapshots = new ArrayList<>(operations.size());
+		for (int i = operations.size() - 1; i >= 0; i--) {
+			Operation op = operations.get(i);
+			operationSnapshots.add(new ContextSnapshot.OperationSnapshot(op.kind(), op.description(),
+					op.ageMillis(), op.threadName(), op.wasCancelled()));
+		}
+		Thread t = this.thread;
+		Deadline d = this.deadline;
+		return new ContextSnapshot(id(), this.kind, (this.label != null) ? this.label.toString() : null,
+				TimeUnit.NANOSECONDS.toMillis(ageNanos()),
+				(d != null) ? Math.max(0, TimeUnit.NANOSECONDS.toMillis(d.remainingNanos())) : null,
+				this.cancellation, (t != null) ? t.getName() : null, values(), childSnapshots, operationSnapshots);
+	}
+
+	@Override
+	public String toString() {
+		return "CancellableContext[id=" + id() + ", kind=" + this.kind
+				+ ((this.label != null) ? ", label=" + this.label : "")
+				+ ((this.cancellation != null) ? ", cancelled=" + this.cancellation : "") + "]";
+	}
+
+	/** A listener registered with {@code onCancel}. */
+	private static final class ListenerNode extends CancelNode implements Registration {
+
+		private final Runnable listener;
+
+		ListenerNode(Runnable listener) {
+			this.listener = listener;
+		}
+
+		@Override
+		void fire(CancellationCause cause) {
+			this.listener.run();
+		}
+
+		@Override
+		public boolean remove() {
+			return unlink();
+		}
+
+	}
+
+	/** A child context in its parent's list. */
+	private static final class ChildLink extends CancelNode {
+
+		final CancellableContext child;
+
+		ChildLink(CancellableContext child) {
+			this.child = child;
+		}
+
+		@Override
+		void fire(CancellationCause cause) {
+			this.child.cancel(cause);
+		}
+
+	}
+
+}

@@ -1,0 +1,157 @@
+package dev.reqctx;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Consumer;
+
+/**
+ * The registry of live root contexts: every request in flight, from the moment the filter
+ * creates its context until the request ends.
+ *
+ * <p>Registration is on the path of every request, so it is cheap: the contexts themselves are
+ * the entries of intrusive doubly linked lists, spread over stripes so that threads rarely
+ * contend. Adding and removing are O(1) and allocate nothing; listing and lookup by id walk
+ * every entry, which is fine for an operator's request.
+ */
+public final class LiveContexts {
+
+	private static final int STRIPES = 16;
+
+	private static final Stripe[] TABLE = new Stripe[STRIPES];
+
+	static {
+		for (int i = 0; i < STRIPES; i++) {
+			TABLE[i] = new Stripe();
+		}
+	}
+
+	private LiveContexts() {
+	}
+
+	/**
+	 * Adds a context to the registry. Adding a context twice has no effect.
+	 * @param ctx the context
+	 */
+	public static void register(CancellableContext ctx) {
+		Stripe stripe = stripeOf(ctx);
+		synchronized (stripe) {
+			if (ctx.registered) {
+				return;
+			}
+			ctx.registered = true;
+			CancellableContext first = stripe.head;
+			ctx.registryNext = first;
+			if (first != null) {
+				first.registryPrev = ctx;
+			}
+			stripe.head = ctx;
+			stripe.size++;
+		}
+	}
+
+	/**
+	 * Removes a context from the registry. Removing a context that is not registered has no
+	 * effect.
+	 * @param ctx the context
+	 */
+	public static void unregister(CancellableContext ctx) {
+		Stripe stripe = stripeOf(ctx);
+		synchronized (stripe) {
+			if (!ctx.registered) {
+				return;
+			}
+			ctx.registered = false;
+			CancellableContext prev = ctx.registryPrev;
+			CancellableContext next = ctx.registryNext;
+			if (prev != null) {
+				prev.registryNext = next;
+			}
+			else {
+				stripe.head = next;
+			}
+			if (next != null) {
+				next.registryPrev = prev;
+			}
+			ctx.registryPrev = null;
+			ctx.registryNext = null;
+			stripe.size--;
+		}
+	}
+
+	/**
+	 * Returns the number of registered contexts.
+	 * @return the count
+	 */
+	public static int size() {
+		int total = 0;
+		for (Stripe stripe : TABLE) {
+			synchronized (stripe) {
+				total += stripe.size;
+			}
+		}
+		return total;
+	}
+
+	/**
+	 * Calls the action for every registered context. The action must not block: each stripe
+	 * is locked while it is visited.
+	 * @param action the action
+	 */
+	public static void forEach(Consumer<CancellableContext> action) {
+		for (Stripe stripe : TABLE) {
+			List<CancellableContext> copy;
+			synchronized (stripe) {
+				copy = new ArrayList<>(stripe.size);
+				for (CancellableContext c = stripe.head; c != null; c = c.registryNext) {
+					copy.add(c);
+				}
+			}
+			copy.forEach(action);
+		}
+	}
+
+	/**
+	 * Returns all registered contexts.
+	 * @return a copy of the registry's contents
+	 */
+	public static List<CancellableContext> list() {
+		List<CancellableContext> result = new ArrayList<>();
+		forEach(result::add);
+		return result;
+	}
+
+	/**
+	 * Finds a registered context, or a descendant of one, by id.
+	 * @param id the context id
+	 * @return the context, or {@code null}
+	 */
+	public static CancellableContext find(String id) {
+		if (id == null) {
+			return null;
+		}
+		for (Stripe stripe : TABLE) {
+			synchronized (stripe) {
+				for (CancellableContext c = stripe.head; c != null; c = c.registryNext) {
+					if (id.equals(c.id())) {
+						return c;
+					}
+				}
+			}
+		}
+		return null;
+	}
+
+	private static Stripe stripeOf(CancellableContext ctx) {
+		// Ids are sequential, so consecutive requests land on different stripes.
+		return TABLE[(int) ctx.sequence() & (STRIPES - 1)];
+	}
+
+	private static final class Stripe {
+
+		CancellableContext head;
+
+		int size;
+
+	}
+
+}

@@ -1,0 +1,268 @@
+package dev.reqctx.autoconfigure;
+
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+import org.springframework.boot.context.properties.ConfigurationProperties;
+
+/**
+ * Configuration properties for reqctx.
+ */
+@ConfigurationProperties("reqctx")
+public class ReqctxProperties {
+
+	/**
+	 * Whether reqctx is enabled. When false nothing is registered.
+	 */
+	private boolean enabled = true;
+
+	/**
+	 * Whether to capture the stack of every context attach and report contexts left bound to a
+	 * thread or scopes never closed. Costs a stack capture per attach: for tests and leak hunts.
+	 */
+	private boolean strict = false;
+
+	private final Web web = new Web();
+
+	private final Jdbc jdbc = new Jdbc();
+
+	private final Http http = new Http();
+
+	private final Task task = new Task();
+
+	public boolean isEnabled() {
+		return this.enabled;
+	}
+
+	public void setEnabled(boolean enabled) {
+		this.enabled = enabled;
+	}
+
+	public boolean isStrict() {
+		return this.strict;
+	}
+
+	public void setStrict(boolean strict) {
+		this.strict = strict;
+	}
+
+	public Web getWeb() {
+		return this.web;
+	}
+
+	public Jdbc getJdbc() {
+		return this.jdbc;
+	}
+
+	public Http getHttp() {
+		return this.http;
+	}
+
+	public Task getTask() {
+		return this.task;
+	}
+
+	/**
+	 * Inbound requests: the servlet filter that gives each request its context.
+	 */
+	public static class Web {
+
+		/**
+		 * Whether to give every inbound servlet request a context.
+		 */
+		private boolean enabled = true;
+
+		/**
+		 * Deadline of a request when no per-path timeout matches and the caller sent no budget.
+		 */
+		private Duration defaultTimeout = Duration.ofSeconds(30);
+
+		/**
+		 * Longest deadline any request can get, whatever the caller's budget header or a
+		 * per-path timeout says.
+		 */
+		private Duration maxTimeout = Duration.ofMinutes(5);
+
+		/**
+		 * Per-path deadlines that replace the default timeout, by path pattern (for example
+		 * "[/reports/**]": 2m). The first matching pattern, in declaration order, wins.
+		 */
+		private Map<String, Duration> pathTimeouts = new LinkedHashMap<>();
+
+		/**
+		 * Name of the header that carries the caller's remaining budget in milliseconds.
+		 */
+		private String budgetHeader = "Request-Timeout-Ms";
+
+		/**
+		 * Whether to also accept a gRPC-style "grpc-timeout" header (such as "250m" or "2S").
+		 */
+		private boolean acceptGrpcTimeout = false;
+
+		/**
+		 * Whether to answer 400 to a request with a malformed budget header, instead of
+		 * ignoring the header (and counting it).
+		 */
+		private boolean rejectInvalidBudget = false;
+
+		/**
+		 * Name of the header that carries the request id, in and out.
+		 */
+		private String requestIdHeader = "X-Request-Id";
+
+		/**
+		 * Whether to answer requests that failed because their context was cancelled with an
+		 * RFC 9457 problem: 504 for an exceeded deadline, 503 otherwise.
+		 */
+		private boolean problemResponses = true;
+
+		/**
+		 * Order of the request context filter. The default runs it before Spring Security and
+		 * after the observation filter, so the trace id is known.
+		 */
+		private int filterOrder = org.springframework.core.Ordered.HIGHEST_PRECEDENCE + 2;
+
+		public boolean isEnabled() {
+			return this.enabled;
+		}
+
+		public void setEnabled(boolean enabled) {
+			this.enabled = enabled;
+		}
+
+		public Duration getDefaultTimeout() {
+			return this.defaultTimeout;
+		}
+
+		public void setDefaultTimeout(Duration defaultTimeout) {
+			this.defaultTimeout = defaultTimeout;
+		}
+
+		public Duration getMaxTimeout() {
+			return this.maxTimeout;
+		}
+
+		public void setMaxTimeout(Duration maxTimeout) {
+			this.maxTimeout = maxTimeout;
+		}
+
+		public Map<String, Duration> getPathTimeouts() {
+			return this.pathTimeouts;
+		}
+
+		public void setPathTimeouts(Map<String, Duration> pathTimeouts) {
+			this.pathTimeouts = pathTimeouts;
+		}
+
+		public String getBudgetHeader() {
+			return this.budgetHeader;
+		}
+
+		public void setBudgetHeader(String budgetHeader) {
+			this.budgetHeader = budgetHeader;
+		}
+
+		public boolean isAcceptGrpcTimeout() {
+			return this.acceptGrpcTimeout;
+		}
+
+		public void setAcceptGrpcTimeout(boolean acceptGrpcTimeout) {
+			this.acceptGrpcTimeout = acceptGrpcTimeout;
+		}
+
+		public boolean isRejectInvalidBudget() {
+			return this.rejectInvalidBudget;
+		}
+
+		public void setRejectInvalidBudget(boolean rejectInvalidBudget) {
+			this.rejectInvalidBudget = rejectInvalidBudget;
+		}
+
+		public String getRequestIdHeader() {
+			return this.requestIdHeader;
+		}
+
+		public void setRequestIdHeader(String requestIdHeader) {
+			this.requestIdHeader = requestIdHeader;
+		}
+
+		public boolean isProblemResponses() {
+			return this.problemResponses;
+		}
+
+		public void setProblemResponses(boolean problemResponses) {
+			this.problemResponses = problemResponses;
+		}
+
+		public int getFilterOrder() {
+			return this.filterOrder;
+		}
+
+		public void setFilterOrder(int filterOrder) {
+			this.filterOrder = filterOrder;
+		}
+
+	}
+
+	/**
+	 * JDBC: statements run under their request's deadline and are cancelled with it.
+	 */
+	public static class Jdbc {
+
+		/**
+		 * Whether to wrap DataSource beans so statements follow their request's context.
+		 */
+		private boolean enabled = true;
+
+		public boolean isEnabled() {
+			return this.enabled;
+		}
+
+		public void setEnabled(boolean enabled) {
+			this.enabled = enabled;
+		}
+
+	}
+
+	/**
+	 * Outbound HTTP: RestClient and RestTemplate carry the deadline downstream.
+	 */
+	public static class Http {
+
+		/**
+		 * Whether to propagate the context through RestClient and RestTemplate calls.
+		 */
+		private boolean enabled = true;
+
+		public boolean isEnabled() {
+			return this.enabled;
+		}
+
+		public void setEnabled(boolean enabled) {
+			this.enabled = enabled;
+		}
+
+	}
+
+	/**
+	 * Threads: tasks run in a child of the submitting context.
+	 */
+	public static class Task {
+
+		/**
+		 * Whether to propagate the context to Spring's task executors.
+		 */
+		private boolean enabled = true;
+
+		public boolean isEnabled() {
+			return this.enabled;
+		}
+
+		public void setEnabled(boolean enabled) {
+			this.enabled = enabled;
+		}
+
+	}
+
+}
