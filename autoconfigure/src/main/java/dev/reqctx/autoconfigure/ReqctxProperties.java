@@ -255,12 +255,66 @@ public class ReqctxProperties {
 		 */
 		private boolean enabled = true;
 
+		/**
+		 * What to do with a task still queued or running when its request ends: cancel it (its
+		 * SQL and HTTP stop) or only report it.
+		 */
+		private OrphanAction onRequestEnd = OrphanAction.CANCEL;
+
+		/**
+		 * Whether to capture the stack where each task is submitted, so orphan reports say where
+		 * the task came from. Costs a stack capture per task: for leak hunting.
+		 */
+		private boolean captureStacks = false;
+
+		/**
+		 * How many of the most recent orphaned tasks the actuator endpoint keeps under "leaks".
+		 */
+		private int leakHistory = 50;
+
 		public boolean isEnabled() {
 			return this.enabled;
 		}
 
 		public void setEnabled(boolean enabled) {
 			this.enabled = enabled;
+		}
+
+		public OrphanAction getOnRequestEnd() {
+			return this.onRequestEnd;
+		}
+
+		public void setOnRequestEnd(OrphanAction onRequestEnd) {
+			this.onRequestEnd = onRequestEnd;
+		}
+
+		public boolean isCaptureStacks() {
+			return this.captureStacks;
+		}
+
+		public void setCaptureStacks(boolean captureStacks) {
+			this.captureStacks = captureStacks;
+		}
+
+		public int getLeakHistory() {
+			return this.leakHistory;
+		}
+
+		public void setLeakHistory(int leakHistory) {
+			this.leakHistory = leakHistory;
+		}
+
+		/**
+		 * What happens to a task that outlives its request.
+		 */
+		public enum OrphanAction {
+
+			/** Cancel it with cause COMPLETED, which stops its SQL and HTTP calls. */
+			CANCEL,
+
+			/** Leave it running; only record, log and count it. */
+			REPORT
+
 		}
 
 	}
