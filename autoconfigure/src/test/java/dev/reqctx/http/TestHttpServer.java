@@ -28,7 +28,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * answers {@code 200} at once or never answers and reports when the client closes the
  * connection.
  */
-final class TestHttpServer implements AutoCloseable {
+public final class TestHttpServer implements AutoCloseable {
 
 	private final ServerSocket serverSocket;
 
@@ -55,28 +55,28 @@ final class TestHttpServer implements AutoCloseable {
 	}
 
 	/** A server that reads each request and never answers it. */
-	static TestHttpServer silent() throws IOException {
+	public static TestHttpServer silent() throws IOException {
 		return new TestHttpServer(false);
 	}
 
 	/** A server that answers every request with {@code 200 ok} and closes the connection. */
-	static TestHttpServer answering() throws IOException {
+	public static TestHttpServer answering() throws IOException {
 		return new TestHttpServer(true);
 	}
 
-	URI uri(String pathAndQuery) {
+	public URI uri(String pathAndQuery) {
 		return URI.create("http://127.0.0.1:" + this.serverSocket.getLocalPort() + pathAndQuery);
 	}
 
-	int port() {
+	public int port() {
 		return this.serverSocket.getLocalPort();
 	}
 
-	int acceptedConnections() {
+	public int acceptedConnections() {
 		return this.accepted.get();
 	}
 
-	RecordedRequest takeRequest(Duration timeout) throws InterruptedException {
+	public RecordedRequest takeRequest(Duration timeout) throws InterruptedException {
 		RecordedRequest request = this.requests.poll(timeout.toNanos(), TimeUnit.NANOSECONDS);
 		if (request == null) {
 			throw new AssertionError("No request reached the server within " + timeout);
@@ -88,7 +88,7 @@ final class TestHttpServer implements AutoCloseable {
 	 * Waits until the client closed a connection the server never answered.
 	 * @return the {@link System#nanoTime()} at which the server saw it closed
 	 */
-	long awaitClientClose(Duration timeout) throws InterruptedException {
+	public long awaitClientClose(Duration timeout) throws InterruptedException {
 		Long at = this.closedAt.poll(timeout.toNanos(), TimeUnit.NANOSECONDS);
 		if (at == null) {
 			throw new AssertionError("The client did not close the connection within " + timeout);
@@ -158,9 +158,9 @@ final class TestHttpServer implements AutoCloseable {
 	}
 
 	/** The head of a request as it reached the server; header names are lower case. */
-	record RecordedRequest(String requestLine, Map<String, String> headers) {
+	public record RecordedRequest(String requestLine, Map<String, String> headers) {
 
-		String header(String name) {
+		public String header(String name) {
 			return this.headers.get(name.toLowerCase(Locale.ROOT));
 		}
 
