@@ -8,7 +8,6 @@ import org.apache.hc.client5.http.impl.classic.HttpClientBuilder;
 
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
-import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProperty;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
@@ -29,7 +28,7 @@ import org.springframework.web.client.RestTemplate;
  */
 @AutoConfiguration(after = ReqctxAutoConfiguration.class)
 @ConditionalOnClass(RestClient.class)
-@ConditionalOnBean(ReqctxProperties.class)
+@ConditionalOnBooleanProperty(name = "reqctx.enabled", matchIfMissing = true)
 @ConditionalOnBooleanProperty(name = "reqctx.http.enabled", matchIfMissing = true)
 public final class ReqctxHttpClientAutoConfiguration {
 

@@ -6,10 +6,13 @@ import java.time.Duration;
 import java.util.Collection;
 import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 
 import dev.reqctx.ContextCancelledException;
 import dev.reqctx.ContextObserver;
 import dev.reqctx.Operation;
+import dev.reqctx.Registration;
 import dev.reqctx.RequestContext;
 import dev.reqctx.StandardKeys;
 
@@ -35,7 +38,9 @@ import org.springframework.http.client.ClientHttpResponse;
  * {@code "METHOD scheme://host[:port]/path"}, never with its query string or headers;
  * <li>aborts the exchange when the context is cancelled while the caller waits for the
  * response, and throws the context's exception (a {@code DeadlineExceededException} when the
- * deadline passed) with the client's failure as its cause.
+ * deadline passed) with the client's failure as its cause;
+ * <li>treats a downstream {@code 504} that arrives within the safety margin of the deadline as
+ * this call's own deadline passing, so a chain of services answers {@code 504} at every hop.
  * </ul>
  *
  * <p>With a deadline, a call therefore never outlives the shorter of the client's own timeouts
@@ -65,6 +70,11 @@ public final class ContextPropagatingInterceptor implements ClientHttpRequestInt
 	public static final Duration DEFAULT_SAFETY_MARGIN = Duration.ofMillis(10);
 
 	private static final long NANOS_PER_MILLI = 1_000_000L;
+
+	private static final int GATEWAY_TIMEOUT = 504;
+
+	/** How late the deadline timer may fire, at most, in practice. */
+	private static final long DEADLINE_SLACK_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
 
 	private static final String[] NO_HEADERS = {};
 
@@ -194,7 +204,43 @@ public final class ContextPropagatingInterceptor implements ClientHttpRequestInt
 		// A response that arrived as the context was cancelled is still a good response; the
 		// caller's next context-aware step fails fast.
 		end(operation, exchange);
+		if (remainingNanos != Long.MAX_VALUE && response.getStatusCode().value() == GATEWAY_TIMEOUT) {
+			ContextCancelledException cancelled = awaitOwnDeadline(context, request);
+			if (cancelled != null) {
+				response.close();
+				throw cancelled;
+			}
+		}
 		return response;
+	}
+
+	/**
+	 * Handles a downstream {@code 504} that came from the budget this call sent: downstream's
+	 * deadline was ours less the safety margin, so ours passes within the margin. Waiting for it
+	 * (never longer than the margin plus timer slack) lets every hop of a chain answer with its
+	 * own deadline, so the first caller gets a {@code 504} too instead of a {@code 500}.
+	 * @return the context's exception, or {@code null} if the 504 was not about this budget
+	 */
+	private ContextCancelledException awaitOwnDeadline(RequestContext context, HttpRequest request) {
+		long left = context.remainingNanos();
+		if (left > this.safetyMarginNanos + DEADLINE_SLACK_NANOS) {
+			return null; // downstream ran out of a budget of its own, not of ours
+		}
+		if (!context.isCancelled()) {
+			CountDownLatch cancelled = new CountDownLatch(1);
+			Registration registration = context.onCancel(cancelled::countDown);
+			try {
+				cancelled.await(Math.max(0, left) + DEADLINE_SLACK_NANOS, TimeUnit.NANOSECONDS);
+			}
+			catch (InterruptedException ex) {
+				Thread.currentThread().interrupt();
+			}
+			finally {
+				registration.remove();
+			}
+		}
+		return context.cancellationException(
+				new IOException(describe(request) + " answered 504 Gateway Timeout: the budget sent downstream ran out"));
 	}
 
 	private void writeHeaders(RequestContext context, long remainingNanos, HttpHeaders headers) {
