@@ -1,6 +1,7 @@
 package dev.reqctx.autoconfigure;
 
 import dev.reqctx.ContextObserver;
+import dev.reqctx.web.ContextCallableInterceptor;
 import dev.reqctx.web.ContextCancelledExceptionResolver;
 import dev.reqctx.web.RequestContextFilter;
 import dev.reqctx.web.RequestContextFilterSettings;
@@ -19,6 +20,8 @@ import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.core.Ordered;
 import org.springframework.web.servlet.DispatcherServlet;
+import org.springframework.web.servlet.config.annotation.AsyncSupportConfigurer;
+import org.springframework.web.servlet.config.annotation.WebMvcConfigurer;
 
 /**
  * {@link AutoConfiguration Auto-configuration} for inbound servlet requests: the filter that
@@ -47,6 +50,25 @@ public final class ReqctxWebAutoConfiguration {
 		registration.setOrder(web.getFilterOrder());
 		registration.setDispatcherTypes(DispatcherType.REQUEST, DispatcherType.ASYNC);
 		return registration;
+	}
+
+	@Configuration(proxyBeanMethods = false)
+	@ConditionalOnClass(DispatcherServlet.class)
+	static class MvcAsyncConfiguration {
+
+		@Bean
+		WebMvcConfigurer reqctxMvcAsyncConfigurer() {
+			ContextCallableInterceptor interceptor = new ContextCallableInterceptor();
+			return new WebMvcConfigurer() {
+
+				@Override
+				public void configureAsyncSupport(AsyncSupportConfigurer configurer) {
+					configurer.registerCallableInterceptors(interceptor);
+				}
+
+			};
+		}
+
 	}
 
 	@Configuration(proxyBeanMethods = false)
