@@ -51,7 +51,6 @@ final class Exchange implements Consumer<CancellationCause> {
 
 	private final Thread thread;
 
-	@SuppressWarnings("unused") // through STATE
 	private volatile int state;
 
 	Exchange() {
