@@ -1,7 +1,9 @@
 package dev.reqctx.autoconfigure;
 
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 import org.springframework.boot.context.properties.ConfigurationProperties;
@@ -235,12 +237,64 @@ public class ReqctxProperties {
 		 */
 		private boolean enabled = true;
 
+		/**
+		 * Time kept back from the budget sent downstream, for the network and the response.
+		 */
+		private Duration safetyMargin = Duration.ofMillis(10);
+
+		/**
+		 * Name of the header that carries the remaining budget in milliseconds downstream.
+		 */
+		private String budgetHeader = "Request-Timeout-Ms";
+
+		/**
+		 * Name of the header that carries the request id downstream.
+		 */
+		private String requestIdHeader = "X-Request-Id";
+
+		/**
+		 * Inbound headers (for example a tenant header) copied to every outbound call.
+		 */
+		private List<String> propagateHeaders = new ArrayList<>();
+
 		public boolean isEnabled() {
 			return this.enabled;
 		}
 
 		public void setEnabled(boolean enabled) {
 			this.enabled = enabled;
+		}
+
+		public Duration getSafetyMargin() {
+			return this.safetyMargin;
+		}
+
+		public void setSafetyMargin(Duration safetyMargin) {
+			this.safetyMargin = safetyMargin;
+		}
+
+		public String getBudgetHeader() {
+			return this.budgetHeader;
+		}
+
+		public void setBudgetHeader(String budgetHeader) {
+			this.budgetHeader = budgetHeader;
+		}
+
+		public String getRequestIdHeader() {
+			return this.requestIdHeader;
+		}
+
+		public void setRequestIdHeader(String requestIdHeader) {
+			this.requestIdHeader = requestIdHeader;
+		}
+
+		public List<String> getPropagateHeaders() {
+			return this.propagateHeaders;
+		}
+
+		public void setPropagateHeaders(List<String> propagateHeaders) {
+			this.propagateHeaders = propagateHeaders;
 		}
 
 	}
