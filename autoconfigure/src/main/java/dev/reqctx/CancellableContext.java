@@ -393,10 +393,44 @@ public final class CancellableContext extends RequestContext implements AutoClos
 		}
 		Thread t = this.thread;
 		Deadline d = this.deadline;
-		return new ContextSnapshot(id(), this.kind, (this.label != null) ? this.label.toString() : null,
+		return new ContextSnapshot(id(), this.kind, this.label,
 				TimeUnit.NANOSECONDS.toMillis(ageNanos()),
 				(d != null) ? Math.max(0, TimeUnit.NANOSECONDS.toMillis(d.remainingNanos())) : null,
 				this.cancellation, (t != null) ? t.getName() : null, values(), childSnapshots, operationSnapshots);
+	}
+
+	/**
+	 * Returns the live child contexts of this context.
+	 * @return a copy of the children, oldest first
+	 */
+	public List<CancellableContext> children() {
+		List<CancellableContext> children = new ArrayList<>();
+		synchronized (this) {
+			for (CancelNode node = this.head; node != null; node = node.next) {
+				if (node instanceof ChildLink link) {
+					children.add(0, link.child);
+				}
+			}
+		}
+		return children;
+	}
+
+	/**
+	 * Finds this context or one of its descendants by id.
+	 * @param id the context id
+	 * @return the context, or {@code null}
+	 */
+	public CancellableContext findById(String id) {
+		if (id.equals(id())) {
+			return this;
+		}
+		for (CancellableContext child : children()) {
+			CancellableContext found = child.findById(id);
+			if (found != null) {
+				return found;
+			}
+		}
+		return null;
 	}
 
 	@Override

@@ -8,7 +8,7 @@ import java.util.Map;
  *
  * @param id the context id
  * @param kind what the context stands for
- * @param label its label ({@code "GET /orders"} for a request), may be {@code null}
+ * @param label its label (a {@link RequestInfo} for a request), may be {@code null}
  * @param ageMillis how long it has existed
  * @param remainingMillis time left before its deadline, {@code null} if it has none
  * @param cancellation why it was cancelled, {@code null} while active
@@ -17,7 +17,7 @@ import java.util.Map;
  * @param children its child contexts
  * @param operations its operations in flight
  */
-public record ContextSnapshot(String id, ContextKind kind, String label, long ageMillis, Long remainingMillis,
+public record ContextSnapshot(String id, ContextKind kind, Object label, long ageMillis, Long remainingMillis,
 		CancellationCause cancellation, String thread, Map<ContextKey<?>, Object> values,
 		List<ContextSnapshot> children, List<OperationSnapshot> operations) {
 

@@ -129,13 +129,16 @@ public final class LiveContexts {
 		if (id == null) {
 			return null;
 		}
-		for (Stripe stripe : TABLE) {
-			synchronized (stripe) {
-				for (CancellableContext c = stripe.head; c != null; c = c.registryNext) {
-					if (id.equals(c.id())) {
-						return c;
-					}
-				}
+		List<CancellableContext> roots = list();
+		for (CancellableContext root : roots) {
+			if (id.equals(root.id())) {
+				return root;
+			}
+		}
+		for (CancellableContext root : roots) {
+			CancellableContext found = root.findById(id);
+			if (found != null) {
+				return found;
 			}
 		}
 		return null;

@@ -1,0 +1,115 @@
+package dev.reqctx.actuate;
+
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentMap;
+import java.util.concurrent.TimeUnit;
+
+import dev.reqctx.CancellableContext;
+import dev.reqctx.CancellationCause;
+import dev.reqctx.ContextObserver;
+import dev.reqctx.LiveContexts;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+
+/**
+ * A {@link ContextObserver} that records reqctx's meters in a Micrometer {@link MeterRegistry}.
+ *
+ * <p>Meters, all under {@code reqctx.}:
+ * <ul>
+ * <li>{@code reqctx.requests.active} (gauge): requests in flight;
+ * <li>{@code reqctx.requests} (counter; {@code outcome}, {@code route}): finished requests;
+ * <li>{@code reqctx.budget.invalid} (counter; {@code reason}): unusable budget headers;
+ * <li>{@code reqctx.operations.cancelled} (counter; {@code operation}, {@code cause});
+ * <li>{@code reqctx.cancel.latency} (timer; {@code operation}): cancel signal to the operation
+ * returning control;
+ * <li>{@code reqctx.budget.remaining} (summary, ms; {@code operation}): budget left when an
+ * operation starts;
+ * <li>{@code reqctx.tasks.orphaned} (counter): tasks that outlived their request.
+ * </ul>
+ * Meters are looked up once per tag combination and cached, so the hot path does no registry
+ * lookups. Tags come from bounded sets: routes are templates, never raw paths.
+ */
+public final class MicrometerContextObserver implements ContextObserver {
+
+	private final MeterRegistry registry;
+
+	private final ConcurrentMap<String, Counter> requestCounters = new ConcurrentHashMap<>();
+
+	private final ConcurrentMap<String, Counter> invalidBudgetCounters = new ConcurrentHashMap<>();
+
+	private final ConcurrentMap<String, Counter> cancelledCounters = new ConcurrentHashMap<>();
+
+	private final ConcurrentMap<String, Timer> latencyTimers = new ConcurrentHashMap<>();
+
+	private final ConcurrentMap<String, DistributionSummary> remainingSummaries = new ConcurrentHashMap<>();
+
+	private final Counter orphans;
+
+	/**
+	 * Creates an observer and registers the gauges.
+	 * @param registry the registry
+	 */
+	public MicrometerContextObserver(MeterRegistry registry) {
+		this.registry = registry;
+		Gauge.builder("reqctx.requests.active", LiveContexts::size)
+			.description("Requests in flight with a request context")
+			.register(registry);
+		this.orphans = Counter.builder("reqctx.tasks.orphaned")
+			.description("Tasks still running or queued when their request ended")
+			.register(registry);
+	}
+
+	@Override
+	public void requestFinished(CancellableContext request, String route, CancellationCause outcome) {
+		String routeTag = (route != null) ? route : "UNKNOWN";
+		this.requestCounters.computeIfAbsent(outcome.name() + '|' + routeTag, (key) -> Counter.builder("reqctx.requests")
+			.description("Finished requests by outcome (COMPLETED, or the cause that cancelled them)")
+			.tag("outcome", outcome.name())
+			.tag("route", routeTag)
+			.register(this.registry)).increment();
+	}
+
+	@Override
+	public void invalidBudget(String reason) {
+		this.invalidBudgetCounters.computeIfAbsent(reason, (key) -> Counter.builder("reqctx.budget.invalid")
+			.description("Inbound budget headers that could not be used")
+			.tag("reason", key)
+			.register(this.registry)).increment();
+	}
+
+	@Override
+	public void operationStarted(String operation, long remainingNanos) {
+		if (remainingNanos == Long.MAX_VALUE) {
+			return;
+		}
+		this.remainingSummaries.computeIfAbsent(operation, (key) -> DistributionSummary.builder("reqctx.budget.remaining")
+			.description("Budget left when an operation starts")
+			.baseUnit("milliseconds")
+			.tag("operation", key)
+			.register(this.registry)).record(Math.max(0, TimeUnit.NANOSECONDS.toMillis(remainingNanos)));
+	}
+
+	@Override
+	public void operationCancelled(String operation, CancellationCause cause, long latencyNanos) {
+		this.cancelledCounters.computeIfAbsent(operation + '|' + cause.name(), (key) -> Counter
+			.builder("reqctx.operations.cancelled")
+			.description("Operations stopped because their context was cancelled")
+			.tag("operation", operation)
+			.tag("cause", cause.name())
+			.register(this.registry)).increment();
+		this.latencyTimers.computeIfAbsent(operation, (key) -> Timer.builder("reqctx.cancel.latency")
+			.description("Time from the cancel signal to the cancelled operation returning control")
+			.tag("operation", key)
+			.publishPercentiles(0.5, 0.99)
+			.register(this.registry)).record(Math.max(0, latencyNanos), TimeUnit.NANOSECONDS);
+	}
+
+	@Override
+	public void taskOrphaned(CancellableContext task) {
+		this.orphans.increment();
+	}
+
+}

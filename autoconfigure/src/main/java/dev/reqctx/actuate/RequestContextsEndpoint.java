@@ -1,0 +1,233 @@
+package dev.reqctx.actuate;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import dev.reqctx.CancellableContext;
+import dev.reqctx.CancellationCause;
+import dev.reqctx.ContextKey;
+import dev.reqctx.ContextSnapshot;
+import dev.reqctx.LiveContexts;
+import dev.reqctx.RequestInfo;
+import dev.reqctx.StandardKeys;
+import org.jspecify.annotations.Nullable;
+
+import org.springframework.boot.actuate.endpoint.OperationResponseBody;
+import org.springframework.boot.actuate.endpoint.SanitizableData;
+import org.springframework.boot.actuate.endpoint.Sanitizer;
+import org.springframework.boot.actuate.endpoint.SanitizingFunction;
+import org.springframework.boot.actuate.endpoint.Show;
+import org.springframework.boot.actuate.endpoint.annotation.Endpoint;
+import org.springframework.boot.actuate.endpoint.annotation.ReadOperation;
+import org.springframework.boot.actuate.endpoint.annotation.Selector;
+import org.springframework.boot.actuate.endpoint.annotation.WriteOperation;
+
+/**
+ * {@link Endpoint @Endpoint} that shows the live tree of request contexts and lets an operator
+ * cancel one.
+ *
+ * <p>The list puts the requests closest to their deadline first. Context values are masked
+ * unless {@code management.endpoint.requestcontexts.show-values} allows them, like the
+ * {@code env} endpoint; {@link SanitizingFunction} beans apply to them too.
+ */
+@Endpoint(id = "requestcontexts")
+public class RequestContextsEndpoint {
+
+	/** Longest stack shown for a request's thread. */
+	private static final int MAX_STACK_DEPTH = 64;
+
+	private final Sanitizer sanitizer;
+
+	private final Show showValues;
+
+	/**
+	 * Creates a new endpoint.
+	 * @param sanitizingFunctions functions applied to context values before display
+	 * @param showValues when to show values unmasked
+	 */
+	public RequestContextsEndpoint(Iterable<SanitizingFunction> sanitizingFunctions, Show showValues) {
+		this.sanitizer = new Sanitizer(sanitizingFunctions);
+		this.showValues = showValues;
+	}
+
+	/**
+	 * Lists the requests in flight, closest to their deadline first.
+	 * @param limit the most requests to list, all if {@code null}
+	 * @return the list
+	 */
+	@ReadOperation
+	public RequestContextsDescriptor requestContexts(@Nullable Integer limit) {
+		return list(limit, this.showValues.isShown(true));
+	}
+
+	/**
+	 * Shows one context (a request, or any descendant) with its tree and, for a request, the
+	 * stack of the thread running it.
+	 * @param id the context id
+	 * @return the context, or {@code null} if no such context is in flight
+	 */
+	@ReadOperation
+	public @Nullable ContextDescriptor requestContext(@Selector String id) {
+		return one(id, this.showValues.isShown(true));
+	}
+
+	/**
+	 * Cancels a context with {@link CancellationCause#CANCELLED}.
+	 * @param id the context id
+	 * @return what happened, or {@code null} if no such context is in flight
+	 */
+	@WriteOperation
+	public @Nullable CancellationDescriptor cancel(@Selector String id) {
+		CancellableContext ctx = find(id);
+		if (ctx == null) {
+			return null;
+		}
+		boolean cancelled = ctx.cancel(CancellationCause.CANCELLED);
+		return new CancellationDescriptor(ctx.id(), cancelled, ctx.cause());
+	}
+
+	RequestContextsDescriptor list(@Nullable Integer limit, boolean showUnsanitized) {
+		List<CancellableContext> live = LiveContexts.list();
+		int total = live.size();
+		// Sort on a cheap key first, so that snapshots are taken only for the contexts shown.
+		long[] remaining = new long[total];
+		Integer[] order = new Integer[total];
+		for (int i = 0; i < total; i++) {
+			remaining[i] = live.get(i).remainingNanos();
+			order[i] = i;
+		}
+		Arrays.sort(order, Comparator.comparingLong((Integer i) -> remaining[i]));
+		int count = (limit != null) ? Math.max(0, Math.min(limit, total)) : total;
+		List<ContextDescriptor> contexts = new ArrayList<>(count);
+		for (int i = 0; i < count; i++) {
+			contexts.add(describe(live.get(order[i]).snapshot(), showUnsanitized, null));
+		}
+		return new RequestContextsDescriptor(total, contexts, List.of());
+	}
+
+	@Nullable ContextDescriptor one(String id, boolean showUnsanitized) {
+		CancellableContext ctx = find(id);
+		if (ctx == null) {
+			return null;
+		}
+		Thread thread = ctx.thread();
+		List<String> stack = null;
+		if (thread != null) {
+			StackTraceElement[] trace = thread.getStackTrace();
+			stack = new ArrayList<>(Math.min(trace.length, MAX_STACK_DEPTH));
+			for (int i = 0; i < trace.length && i < MAX_STACK_DEPTH; i++) {
+				stack.add(trace[i].toString());
+			}
+		}
+		return describe(ctx.snapshot(), showUnsanitized, stack);
+	}
+
+	/** Finds a context (or a descendant) by id, else a request by its request id. */
+	private static @Nullable CancellableContext find(String id) {
+		CancellableContext ctx = LiveContexts.find(id);
+		if (ctx != null) {
+			return ctx;
+		}
+		for (CancellableContext request : LiveContexts.list()) {
+			if (id.equals(request.get(StandardKeys.REQUEST_ID))) {
+				return request;
+			}
+		}
+		return null;
+	}
+
+	private ContextDescriptor describe(ContextSnapshot snapshot, boolean showUnsanitized, @Nullable List<String> stack) {
+		Map<String, Object> values = new LinkedHashMap<>();
+		String requestId = null;
+		for (Map.Entry<ContextKey<?>, Object> entry : snapshot.values().entrySet()) {
+			if (entry.getKey() == StandardKeys.REQUEST_ID) {
+				requestId = (String) entry.getValue();
+				continue;
+			}
+			String key = entry.getKey().name();
+			SanitizableData data = new SanitizableData(null, key, entry.getValue());
+			values.put(key, this.sanitizer.sanitize(data, showUnsanitized));
+		}
+		Object label = snapshot.label();
+		List<ContextDescriptor> children = new ArrayList<>(snapshot.children().size());
+		for (ContextSnapshot child : snapshot.children()) {
+			children.add(describe(child, showUnsanitized, null));
+		}
+		List<OperationDescriptor> operations = new ArrayList<>(snapshot.operations().size());
+		for (ContextSnapshot.OperationSnapshot op : snapshot.operations()) {
+			operations.add(new OperationDescriptor(op.kind(), op.description(), op.ageMillis(), op.thread(),
+					op.cancelling() ? "CANCELLING" : "RUNNING"));
+		}
+		RequestInfo request = (label instanceof RequestInfo info) ? info : null;
+		String state = (snapshot.cancellation() != null) ? "CANCELLED" : "ACTIVE";
+		return new ContextDescriptor(snapshot.id(), snapshot.kind().name(), requestId,
+				(request != null) ? request.method() : null, (request != null) ? request.path() : null,
+				(request == null && label != null) ? label.toString() : null, snapshot.ageMillis(), snapshot.remainingMillis(), state,
+				snapshot.cancellation(), snapshot.thread(), values, operations, children, stack);
+	}
+
+	/**
+	 * The requests in flight.
+	 *
+	 * @param total how many requests are in flight (the list may be limited)
+	 * @param contexts the requests, closest to their deadline first
+	 * @param leaks recent work that outlived its request
+	 */
+	public record RequestContextsDescriptor(int total, List<ContextDescriptor> contexts, List<Object> leaks)
+			implements OperationResponseBody {
+	}
+
+	/**
+	 * One context and its descendants.
+	 *
+	 * @param id the context id
+	 * @param kind {@code REQUEST}, {@code TASK} or {@code SCOPE}
+	 * @param requestId the request id, for requests
+	 * @param method the HTTP method, for requests
+	 * @param path the request path without query, for requests
+	 * @param name the label of a non-request context
+	 * @param ageMs how long the context has existed
+	 * @param remainingMs time left before its deadline, {@code null} if none
+	 * @param state {@code ACTIVE} or {@code CANCELLED}
+	 * @param cause why it was cancelled, if it was
+	 * @param thread the thread running it
+	 * @param values its values, masked unless allowed
+	 * @param operations SQL statements and HTTP exchanges in flight
+	 * @param children child contexts (tasks, scopes)
+	 * @param stack the running thread's stack (single-context view only)
+	 */
+	public record ContextDescriptor(String id, String kind, @Nullable String requestId, @Nullable String method,
+			@Nullable String path, @Nullable String name, long ageMs, @Nullable Long remainingMs, String state,
+			@Nullable CancellationCause cause, @Nullable String thread, Map<String, Object> values,
+			List<OperationDescriptor> operations, List<ContextDescriptor> children, @Nullable List<String> stack)
+			implements OperationResponseBody {
+	}
+
+	/**
+	 * An operation in flight.
+	 *
+	 * @param kind {@code jdbc} or {@code http}
+	 * @param description the SQL (truncated) or {@code METHOD url-without-query}
+	 * @param ageMs how long it has run
+	 * @param thread the thread that started it
+	 * @param state {@code RUNNING}, or {@code CANCELLING} once its context asked it to stop
+	 */
+	public record OperationDescriptor(String kind, String description, long ageMs, String thread, String state) {
+	}
+
+	/**
+	 * The result of a cancel request.
+	 *
+	 * @param id the context id
+	 * @param cancelled whether this request cancelled it ({@code false} if it already was)
+	 * @param cause the context's cause now
+	 */
+	public record CancellationDescriptor(String id, boolean cancelled, @Nullable CancellationCause cause)
+			implements OperationResponseBody {
+	}
+
+}

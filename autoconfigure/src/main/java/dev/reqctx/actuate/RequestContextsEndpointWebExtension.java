@@ -1,0 +1,84 @@
+package dev.reqctx.actuate;
+
+import java.util.Set;
+
+import dev.reqctx.actuate.RequestContextsEndpoint.CancellationDescriptor;
+import dev.reqctx.actuate.RequestContextsEndpoint.ContextDescriptor;
+import dev.reqctx.actuate.RequestContextsEndpoint.RequestContextsDescriptor;
+import org.jspecify.annotations.Nullable;
+
+import org.springframework.boot.actuate.endpoint.SecurityContext;
+import org.springframework.boot.actuate.endpoint.Show;
+import org.springframework.boot.actuate.endpoint.annotation.ReadOperation;
+import org.springframework.boot.actuate.endpoint.annotation.Selector;
+import org.springframework.boot.actuate.endpoint.annotation.WriteOperation;
+import org.springframework.boot.actuate.endpoint.web.WebEndpointResponse;
+import org.springframework.boot.actuate.endpoint.web.annotation.EndpointWebExtension;
+
+/**
+ * {@link EndpointWebExtension @EndpointWebExtension} for the {@link RequestContextsEndpoint}:
+ * shows values according to the caller's roles, and answers {@code 404} for unknown ids.
+ */
+@EndpointWebExtension(endpoint = RequestContextsEndpoint.class)
+public class RequestContextsEndpointWebExtension {
+
+	private final RequestContextsEndpoint delegate;
+
+	private final Show showValues;
+
+	private final Set<String> roles;
+
+	/**
+	 * Creates a new extension.
+	 * @param delegate the endpoint
+	 * @param showValues when to show values unmasked
+	 * @param roles roles allowed to see values when {@code showValues} is
+	 * {@link Show#WHEN_AUTHORIZED}
+	 */
+	public RequestContextsEndpointWebExtension(RequestContextsEndpoint delegate, Show showValues, Set<String> roles) {
+		this.delegate = delegate;
+		this.showValues = showValues;
+		this.roles = roles;
+	}
+
+	/**
+	 * Lists the requests in flight, closest to their deadline first.
+	 * @param securityContext the caller
+	 * @param limit the most requests to list
+	 * @return the list
+	 */
+	@ReadOperation
+	public RequestContextsDescriptor requestContexts(SecurityContext securityContext, @Nullable Integer limit) {
+		if (limit != null && limit < 0) {
+			limit = 0;
+		}
+		return this.delegate.list(limit, this.showValues.isShown(securityContext, this.roles));
+	}
+
+	/**
+	 * Shows one context.
+	 * @param securityContext the caller
+	 * @param id the context id or request id
+	 * @return the context, or {@code 404}
+	 */
+	@ReadOperation
+	public WebEndpointResponse<ContextDescriptor> requestContext(SecurityContext securityContext,
+			@Selector String id) {
+		ContextDescriptor descriptor = this.delegate.one(id, this.showValues.isShown(securityContext, this.roles));
+		return (descriptor != null) ? new WebEndpointResponse<>(descriptor)
+				: new WebEndpointResponse<>(WebEndpointResponse.STATUS_NOT_FOUND);
+	}
+
+	/**
+	 * Cancels a context.
+	 * @param id the context id or request id
+	 * @return the outcome, or {@code 404}
+	 */
+	@WriteOperation
+	public WebEndpointResponse<CancellationDescriptor> cancel(@Selector String id) {
+		CancellationDescriptor descriptor = this.delegate.cancel(id);
+		return (descriptor != null) ? new WebEndpointResponse<>(descriptor)
+				: new WebEndpointResponse<>(WebEndpointResponse.STATUS_NOT_FOUND);
+	}
+
+}

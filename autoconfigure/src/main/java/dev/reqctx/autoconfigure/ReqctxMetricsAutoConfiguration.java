@@ -1,0 +1,32 @@
+package dev.reqctx.autoconfigure;
+
+import dev.reqctx.ContextObserver;
+import dev.reqctx.actuate.MicrometerContextObserver;
+import io.micrometer.core.instrument.MeterRegistry;
+
+import org.springframework.boot.autoconfigure.AutoConfiguration;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProperty;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
+import org.springframework.context.annotation.Bean;
+
+/**
+ * {@link AutoConfiguration Auto-configuration} for reqctx's Micrometer meters.
+ */
+@AutoConfiguration(after = ReqctxAutoConfiguration.class,
+		afterName = { "org.springframework.boot.micrometer.metrics.autoconfigure.MetricsAutoConfiguration",
+				"org.springframework.boot.micrometer.metrics.autoconfigure.CompositeMeterRegistryAutoConfiguration",
+				"org.springframework.boot.micrometer.metrics.autoconfigure.export.simple.SimpleMetricsExportAutoConfiguration" })
+@ConditionalOnClass(MeterRegistry.class)
+@ConditionalOnBooleanProperty(name = "reqctx.enabled", matchIfMissing = true)
+@ConditionalOnBean(MeterRegistry.class)
+public final class ReqctxMetricsAutoConfiguration {
+
+	@Bean
+	@ConditionalOnMissingBean(ContextObserver.class)
+	MicrometerContextObserver reqctxMicrometerObserver(MeterRegistry registry) {
+		return new MicrometerContextObserver(registry);
+	}
+
+}

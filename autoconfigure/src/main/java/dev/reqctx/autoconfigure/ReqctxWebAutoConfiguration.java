@@ -1,0 +1,89 @@
+package dev.reqctx.autoconfigure;
+
+import dev.reqctx.ContextObserver;
+import dev.reqctx.web.ContextCallableInterceptor;
+import dev.reqctx.web.ContextCancelledExceptionResolver;
+import dev.reqctx.web.RequestContextFilter;
+import dev.reqctx.web.RequestContextFilterSettings;
+import jakarta.servlet.DispatcherType;
+import jakarta.servlet.Filter;
+
+import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.boot.autoconfigure.AutoConfiguration;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProperty;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnWebApplication;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnWebApplication.Type;
+import org.springframework.boot.web.servlet.FilterRegistrationBean;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+import org.springframework.core.Ordered;
+import org.springframework.web.servlet.DispatcherServlet;
+import org.springframework.web.servlet.config.annotation.AsyncSupportConfigurer;
+import org.springframework.web.servlet.config.annotation.WebMvcConfigurer;
+
+/**
+ * {@link AutoConfiguration Auto-configuration} for inbound servlet requests: the filter that
+ * gives each request its context, and the resolver that answers cancelled requests with a
+ * problem.
+ */
+@AutoConfiguration(after = ReqctxAutoConfiguration.class)
+@ConditionalOnWebApplication(type = Type.SERVLET)
+@ConditionalOnClass({ Filter.class, FilterRegistrationBean.class })
+@ConditionalOnBooleanProperty(name = "reqctx.enabled", matchIfMissing = true)
+@ConditionalOnBooleanProperty(name = "reqctx.web.enabled", matchIfMissing = true)
+public final class ReqctxWebAutoConfiguration {
+
+	@Bean
+	@ConditionalOnMissingBean(name = "reqctxFilterRegistration")
+	FilterRegistrationBean<RequestContextFilter> reqctxFilterRegistration(ReqctxProperties properties,
+			ObjectProvider<ContextObserver> observer) {
+		ReqctxProperties.Web web = properties.getWeb();
+		RequestContextFilterSettings settings = new RequestContextFilterSettings(web.getDefaultTimeout(),
+				web.getMaxTimeout(), web.getPathTimeouts(), web.getBudgetHeader(), web.isAcceptGrpcTimeout(),
+				web.isRejectInvalidBudget(), web.getRequestIdHeader(), web.isProblemResponses());
+		RequestContextFilter filter = new RequestContextFilter(settings,
+				observer.getIfAvailable(() -> ContextObserver.NONE), null);
+		FilterRegistrationBean<RequestContextFilter> registration = new FilterRegistrationBean<>(filter);
+		registration.setName("reqctxFilter");
+		registration.setOrder(web.getFilterOrder());
+		registration.setDispatcherTypes(DispatcherType.REQUEST, DispatcherType.ASYNC);
+		return registration;
+	}
+
+	@Configuration(proxyBeanMethods = false)
+	@ConditionalOnClass(DispatcherServlet.class)
+	static class MvcAsyncConfiguration {
+
+		@Bean
+		WebMvcConfigurer reqctxMvcAsyncConfigurer() {
+			ContextCallableInterceptor interceptor = new ContextCallableInterceptor();
+			return new WebMvcConfigurer() {
+
+				@Override
+				public void configureAsyncSupport(AsyncSupportConfigurer configurer) {
+					configurer.registerCallableInterceptors(interceptor);
+				}
+
+			};
+		}
+
+	}
+
+	@Configuration(proxyBeanMethods = false)
+	@ConditionalOnClass(DispatcherServlet.class)
+	@ConditionalOnBooleanProperty(name = "reqctx.web.problem-responses", matchIfMissing = true)
+	static class ProblemResponseConfiguration {
+
+		@Bean
+		@ConditionalOnMissingBean
+		ContextCancelledExceptionResolver contextCancelledExceptionResolver() {
+			// Before @ExceptionHandler methods (order 0), so a generic handler cannot turn a
+			// cancelled request into a 500.
+			return new ContextCancelledExceptionResolver(Ordered.HIGHEST_PRECEDENCE + 10);
+		}
+
+	}
+
+}

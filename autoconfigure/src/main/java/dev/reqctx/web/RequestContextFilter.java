@@ -1,0 +1,276 @@
+package dev.reqctx.web;
+
+import java.io.IOException;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+
+import dev.reqctx.CancellableContext;
+import dev.reqctx.CancellationCause;
+import dev.reqctx.ContextCancelledException;
+import dev.reqctx.ContextKind;
+import dev.reqctx.ContextObserver;
+import dev.reqctx.Deadline;
+import dev.reqctx.LiveContexts;
+import dev.reqctx.RequestContext;
+import dev.reqctx.RequestInfo;
+import dev.reqctx.Scope;
+import dev.reqctx.StandardKeys;
+import jakarta.servlet.AsyncEvent;
+import jakarta.servlet.AsyncListener;
+import jakarta.servlet.DispatcherType;
+import jakarta.servlet.Filter;
+import jakarta.servlet.FilterChain;
+import jakarta.servlet.ServletException;
+import jakarta.servlet.ServletRequest;
+import jakarta.servlet.ServletResponse;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
+
+import org.springframework.http.server.PathContainer;
+
+/**
+ * A servlet filter that gives every request a {@link ContextKind#REQUEST} context.
+ *
+ * <p>The deadline is the first matching per-path timeout (or the default timeout), shortened by
+ * the caller's budget header, and never longer than the maximum timeout: a caller can shorten
+ * its budget, never extend it. The context is bound to the handler thread, registered in
+ * {@link LiveContexts} while the request is in flight, and cancelled with
+ * {@link CancellationCause#COMPLETED} when the request ends, on every path (normal return,
+ * exception, async completion, async timeout or error). A request that failed because its
+ * context was cancelled is answered with a {@code 504} or {@code 503} problem.
+ *
+ * <p>Register it for the {@code REQUEST} and {@code ASYNC} dispatcher types.
+ */
+public final class RequestContextFilter implements Filter {
+
+	/** Request attribute holding the request's context, for async dispatches and for handlers. */
+	public static final String CONTEXT_ATTRIBUTE = RequestContextFilter.class.getName() + ".CONTEXT";
+
+	private static final String ROUTE_ATTRIBUTE = "org.springframework.web.servlet.HandlerMapping.bestMatchingPattern";
+
+	private final RequestContextFilterSettings settings;
+
+	private final List<RequestContextFilterSettings.PathTimeout> pathTimeouts;
+
+	private final long defaultNanos;
+
+	private final long maxNanos;
+
+	private final ContextObserver observer;
+
+	private final Function<HttpServletRequest, Map<String, String>> headerCapture;
+
+	/**
+	 * Creates a filter.
+	 * @param settings the settings
+	 * @param observer receives request and bad-budget events
+	 * @param headerCapture returns the inbound headers to propagate to outbound calls (stored
+	 * under {@link StandardKeys#PROPAGATED_HEADERS}), or {@code null} to capture none
+	 */
+	public RequestContextFilter(RequestContextFilterSettings settings, ContextObserver observer,
+			Function<HttpServletRequest, Map<String, String>> headerCapture) {
+		this.settings = Objects.requireNonNull(settings, "settings must not be null");
+		this.observer = (observer != null) ? observer : ContextObserver.NONE;
+		this.headerCapture = headerCapture;
+		this.pathTimeouts = settings.compiledPathTimeouts();
+		this.defaultNanos = settings.defaultTimeout().toNanos();
+		this.maxNanos = settings.maxTimeout().toNanos();
+	}
+
+	/**
+	 * Creates a filter with the given settings and no observer.
+	 * @param settings the settings
+	 */
+	public RequestContextFilter(RequestContextFilterSettings settings) {
+		this(settings, ContextObserver.NONE, null);
+	}
+
+	@Override
+	public void doFilter(ServletRequest req, ServletResponse res, FilterChain chain)
+			throws IOException, ServletException {
+		if (!(req instanceof HttpServletRequest request) || !(res instanceof HttpServletResponse response)) {
+			chain.doFilter(req, res);
+			return;
+		}
+		Object existing = request.getAttribute(CONTEXT_ATTRIBUTE);
+		if (existing instanceof CancellableContext ctx) {
+			// An async dispatch (or a forward that re-entered the filter) continues the request's
+			// context rather than starting a new one.
+			resume(ctx, request, response, chain);
+			return;
+		}
+		if (request.getDispatcherType() != DispatcherType.REQUEST) {
+			chain.doFilter(request, response);
+			return;
+		}
+		String requestId = request.getHeader(this.settings.requestIdHeader());
+		if (requestId == null || !RequestIds.isValid(requestId)) {
+			requestId = RequestIds.generate();
+		}
+		response.setHeader(this.settings.requestIdHeader(), requestId);
+		long budget = InboundBudget.read(request, this.settings.budgetHeader(), this.settings.acceptGrpcTimeout());
+		if (InboundBudget.isInvalid(budget)) {
+			InboundBudget.Reason reason = InboundBudget.reason(budget);
+			this.observer.invalidBudget(reason.tag);
+			if (this.settings.rejectInvalidBudget()) {
+				ProblemResponses.writeBadBudget(response, this.settings.budgetHeader(), reason, requestId);
+				return;
+			}
+			budget = InboundBudget.ABSENT;
+		}
+		CancellableContext ctx = start(request, requestId, budget);
+		request.setAttribute(CONTEXT_ATTRIBUTE, ctx);
+		boolean async = false;
+		try (Scope scope = ctx.attach()) {
+			chain.doFilter(request, response);
+			async = request.isAsyncStarted();
+		}
+		catch (IOException | ServletException | RuntimeException | Error ex) {
+			async = request.isAsyncStarted();
+			if (!answerCancelled(ctx, request, response, ex)) {
+				throw ex;
+			}
+		}
+		finally {
+			if (async) {
+				ctx.runningOn(null);
+				request.getAsyncContext().addListener(new CompletionListener(ctx, request));
+			}
+			else {
+				finish(ctx, request);
+			}
+		}
+	}
+
+	private CancellableContext start(HttpServletRequest request, String requestId, long budget) {
+		String path = pathWithinApplication(request);
+		long nanos = this.defaultNanos;
+		if (!this.pathTimeouts.isEmpty()) {
+			PathContainer container = PathContainer.parsePath(path);
+			for (RequestContextFilterSettings.PathTimeout timeout : this.pathTimeouts) {
+				if (timeout.matches(container)) {
+					nanos = timeout.nanos();
+					break;
+				}
+			}
+		}
+		if (budget >= 0) {
+			nanos = Math.min(nanos, budget);
+		}
+		nanos = Math.min(nanos, this.maxNanos);
+		RequestContext base = RequestContext.root().withValue(StandardKeys.REQUEST_ID, requestId);
+		if (this.headerCapture != null) {
+			Map<String, String> headers = this.headerCapture.apply(request);
+			if (headers != null && !headers.isEmpty()) {
+				base = base.withValue(StandardKeys.PROPAGATED_HEADERS, headers);
+			}
+		}
+		CancellableContext ctx = base.newChild(ContextKind.REQUEST, new RequestInfo(request.getMethod(), path),
+				Deadline.after(nanos, TimeUnit.NANOSECONDS));
+		ctx.runningOn(Thread.currentThread());
+		LiveContexts.register(ctx);
+		this.observer.requestStarted(ctx);
+		return ctx;
+	}
+
+	private void resume(CancellableContext ctx, HttpServletRequest request, HttpServletResponse response,
+			FilterChain chain) throws IOException, ServletException {
+		ctx.runningOn(Thread.currentThread());
+		try (Scope scope = ctx.attach()) {
+			chain.doFilter(request, response);
+		}
+		catch (IOException | ServletException | RuntimeException | Error ex) {
+			if (!answerCancelled(ctx, request, response, ex)) {
+				throw ex;
+			}
+		}
+		finally {
+			ctx.runningOn(null);
+		}
+	}
+
+	/**
+	 * Answers a failure caused by the context's cancellation with a problem.
+	 * @return {@code true} if answered, {@code false} if the caller must rethrow
+	 */
+	private boolean answerCancelled(CancellableContext ctx, HttpServletRequest request, HttpServletResponse response,
+			Throwable ex) throws IOException {
+		if (!this.settings.problemResponses() || response.isCommitted()) {
+			return false;
+		}
+		ContextCancelledException cancelled = ContextCancelledException.findIn(ex);
+		if (cancelled == null) {
+			CancellationCause cause = ctx.cause();
+			if (cause == null || !cause.isFailure()) {
+				return false;
+			}
+			// The handler failed after its context was cancelled (a driver's own "statement
+			// cancelled" error, an interrupted wait): the cancellation is the real reason.
+			cancelled = ctx.cancellationException(ex);
+		}
+		ProblemResponses.writeCancelled(response, cancelled, ctx.get(StandardKeys.REQUEST_ID));
+		request.setAttribute(CANCELLED_ATTRIBUTE, cancelled);
+		return true;
+	}
+
+	/** Request attribute with the cancellation that the filter answered with a problem. */
+	static final String CANCELLED_ATTRIBUTE = RequestContextFilter.class.getName() + ".CANCELLED";
+
+	private void finish(CancellableContext ctx, HttpServletRequest request) {
+		CancellationCause cause = ctx.cause();
+		ctx.cancel(CancellationCause.COMPLETED);
+		ctx.runningOn(null);
+		LiveContexts.unregister(ctx);
+		Object route = request.getAttribute(ROUTE_ATTRIBUTE);
+		this.observer.requestFinished(ctx, (route instanceof String s) ? s : null,
+				(cause != null) ? cause : CancellationCause.COMPLETED);
+	}
+
+	private static String pathWithinApplication(HttpServletRequest request) {
+		String uri = request.getRequestURI();
+		String contextPath = request.getContextPath();
+		return (contextPath != null && !contextPath.isEmpty() && uri.startsWith(contextPath))
+				? uri.substring(contextPath.length()) : uri;
+	}
+
+	/** Ends the request's context when an async request completes, times out or fails. */
+	private final class CompletionListener implements AsyncListener {
+
+		private final CancellableContext ctx;
+
+		private final HttpServletRequest request;
+
+		CompletionListener(CancellableContext ctx, HttpServletRequest request) {
+			this.ctx = ctx;
+			this.request = request;
+		}
+
+		@Override
+		public void onComplete(AsyncEvent event) {
+			finish(this.ctx, this.request);
+		}
+
+		@Override
+		public void onTimeout(AsyncEvent event) {
+			// The container's async timeout is not the context's deadline; onComplete follows.
+		}
+
+		@Override
+		public void onError(AsyncEvent event) {
+			if (event.getThrowable() instanceof IOException) {
+				this.ctx.cancel(CancellationCause.CLIENT_GONE);
+			}
+		}
+
+		@Override
+		public void onStartAsync(AsyncEvent event) {
+			// A new async cycle replaces this listener's registration; keep listening.
+			event.getAsyncContext().addListener(this);
+		}
+
+	}
+
+}

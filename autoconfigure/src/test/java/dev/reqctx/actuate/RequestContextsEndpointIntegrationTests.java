@@ -1,0 +1,195 @@
+package dev.reqctx.actuate;
+
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+
+import dev.reqctx.LiveContexts;
+import dev.reqctx.testsupport.TestHttp;
+import dev.reqctx.testsupport.TestHttp.Response;
+import dev.reqctx.web.WebTestApplication;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Nested;
+import org.junit.jupiter.api.Test;
+import tools.jackson.databind.JsonNode;
+
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.boot.test.context.SpringBootTest.WebEnvironment;
+import org.springframework.boot.test.web.server.LocalServerPort;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Tests for the {@code requestcontexts} endpoint over real HTTP, with requests in flight.
+ */
+class RequestContextsEndpointIntegrationTests {
+
+	abstract static class EndpointTests {
+
+		@LocalServerPort
+		int port;
+
+		TestHttp http;
+
+		@BeforeEach
+		void setUp() {
+			this.http = new TestHttp(this.port);
+		}
+
+		@AfterEach
+		void registryIsEmptyAfterwards() {
+			awaitTrue(() -> LiveContexts.size() == 0, "no request left in flight");
+		}
+
+		/** Starts a request that waits for its cancellation and waits until it is listed. */
+		CompletableFuture<Response> startInFlight(String requestId, String budgetMs) {
+			CompletableFuture<Response> response = this.http.getAsync("/test/await-cancel", "X-Request-Id", requestId,
+					"Request-Timeout-Ms", budgetMs, "X-Tenant", "acme");
+			awaitTrue(() -> find(requestId) != null, "the request is listed");
+			return response;
+		}
+
+		JsonNode find(String requestId) {
+			for (JsonNode ctx : this.http.get("/actuator/requestcontexts").json().get("contexts")) {
+				if (requestId.equals(ctx.get("requestId").asString())) {
+					return ctx;
+				}
+			}
+			return null;
+		}
+
+	}
+
+	@Nested
+	@SpringBootTest(classes = WebTestApplication.class, webEnvironment = WebEnvironment.RANDOM_PORT,
+			properties = "management.endpoints.web.exposure.include=requestcontexts")
+	class DefaultSettings extends EndpointTests {
+
+		@Test
+		void anInFlightRequestIsListedWithASaneAgeAndRemainingBudgetAndIsGoneAfterwards() throws Exception {
+			CompletableFuture<Response> response = startInFlight("listed-1", "3000");
+			JsonNode listed = find("listed-1");
+			assertThat(listed.get("kind").asString()).isEqualTo("REQUEST");
+			assertThat(listed.get("method").asString()).isEqualTo("GET");
+			assertThat(listed.get("path").asString()).isEqualTo("/test/await-cancel");
+			assertThat(listed.get("state").asString()).isEqualTo("ACTIVE");
+			assertThat(listed.get("ageMs").asLong()).isBetween(0L, 3_000L);
+			assertThat(listed.get("remainingMs").asLong()).isBetween(1L, 3_000L);
+			assertThat(listed.get("thread").asString()).startsWith("http-nio");
+			long firstRemaining = listed.get("remainingMs").asLong();
+			awaitTrue(() -> find("listed-1").get("remainingMs").asLong() < firstRemaining, "the budget shrinks");
+			assertThat(response.get(10, TimeUnit.SECONDS).status()).isEqualTo(504);
+			assertThat(find("listed-1")).isNull();
+		}
+
+		@Test
+		void theListPutsTheRequestsClosestToTheirDeadlineFirstAndHonoursTheLimit() throws Exception {
+			CompletableFuture<Response> later = startInFlight("later", "4000");
+			CompletableFuture<Response> sooner = startInFlight("sooner", "2500");
+			JsonNode body = this.http.get("/actuator/requestcontexts").json();
+			assertThat(body.get("contexts").get(0).get("requestId").asString()).isEqualTo("sooner");
+			JsonNode limited = this.http.get("/actuator/requestcontexts?limit=1").json();
+			assertThat(limited.get("contexts")).hasSize(1);
+			assertThat(limited.get("total").asInt()).isGreaterThanOrEqualTo(3);
+			assertThat(limited.get("leaks").isArray()).isTrue();
+			this.http.post("/actuator/requestcontexts/later");
+			this.http.post("/actuator/requestcontexts/sooner");
+			later.get(10, TimeUnit.SECONDS);
+			sooner.get(10, TimeUnit.SECONDS);
+		}
+
+		@Test
+		void oneContextShowsItsTreeAndTheHandlerThreadsStack() throws Exception {
+			CompletableFuture<Response> response = startInFlight("stack-1", "3000");
+			String id = find("stack-1").get("id").asString();
+			JsonNode one = this.http.get("/actuator/requestcontexts/" + id).json();
+			assertThat(one.get("id").asString()).isEqualTo(id);
+			assertThat(one.get("stack").toString()).contains("awaitCancel");
+			JsonNode byRequestId = this.http.get("/actuator/requestcontexts/stack-1").json();
+			assertThat(byRequestId.get("id").asString()).isEqualTo(id);
+			assertThat(response.get(10, TimeUnit.SECONDS).status()).isEqualTo(504);
+		}
+
+		@Test
+		void anOperatorCancelStopsTheRequestWith503() throws Exception {
+			CompletableFuture<Response> response = startInFlight("cancel-1", "20000");
+			String id = find("cancel-1").get("id").asString();
+			long start = System.nanoTime();
+			Response cancel = this.http.post("/actuator/requestcontexts/" + id);
+			assertThat(cancel.status()).isEqualTo(200);
+			assertThat(cancel.json().get("cancelled").asBoolean()).isTrue();
+			assertThat(cancel.json().get("cause").asString()).isEqualTo("CANCELLED");
+			Response cancelled = response.get(10, TimeUnit.SECONDS);
+			assertThat(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start)).isLessThan(5_000);
+			assertThat(cancelled.status()).isEqualTo(503);
+			assertThat(cancelled.json().get("cause").asString()).isEqualTo("CANCELLED");
+		}
+
+		@Test
+		void unknownIdsAnswer404() {
+			assertThat(this.http.get("/actuator/requestcontexts/nope").status()).isEqualTo(404);
+			assertThat(this.http.post("/actuator/requestcontexts/nope").status()).isEqualTo(404);
+		}
+
+		@Test
+		void childContextsAreShownWithTheirValuesMaskedByDefault() throws Exception {
+			CompletableFuture<Response> response = startInFlight("masked-1", "3000");
+			JsonNode child = find("masked-1").get("children").get(0);
+			assertThat(child.get("kind").asString()).isEqualTo("TASK");
+			assertThat(child.get("name").asString()).isEqualTo("tenant-work");
+			assertThat(child.get("values").get("tenant").asString()).isEqualTo("******");
+			assertThat(response.get(10, TimeUnit.SECONDS).status()).isEqualTo(504);
+		}
+
+	}
+
+	@Nested
+	@SpringBootTest(classes = WebTestApplication.class, webEnvironment = WebEnvironment.RANDOM_PORT,
+			properties = { "management.endpoints.web.exposure.include=requestcontexts",
+					"management.endpoint.requestcontexts.show-values=always" })
+	class ShowValues extends EndpointTests {
+
+		@Test
+		void valuesAreShownWhenAllowed() throws Exception {
+			CompletableFuture<Response> response = startInFlight("shown-1", "3000");
+			JsonNode child = find("shown-1").get("children").get(0);
+			assertThat(child.get("values").get("tenant").asString()).isEqualTo("acme");
+			assertThat(response.get(10, TimeUnit.SECONDS).status()).isEqualTo(504);
+		}
+
+	}
+
+	@Nested
+	@SpringBootTest(classes = WebTestApplication.class, webEnvironment = WebEnvironment.RANDOM_PORT,
+			properties = { "management.endpoints.web.exposure.include=requestcontexts",
+					"management.endpoint.requestcontexts.access=read-only" })
+	class ReadOnly extends EndpointTests {
+
+		@Test
+		void cancelIsNotAvailableWhenTheEndpointIsReadOnly() throws Exception {
+			CompletableFuture<Response> response = startInFlight("ro-1", "1000");
+			String id = find("ro-1").get("id").asString();
+			assertThat(this.http.post("/actuator/requestcontexts/" + id).status()).isIn(404, 405);
+			assertThat(response.get(10, TimeUnit.SECONDS).status()).as("ran to its deadline").isEqualTo(504);
+		}
+
+	}
+
+	static void awaitTrue(BooleanSupplier condition, String description) {
+		long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+		while (!condition.getAsBoolean()) {
+			if (System.nanoTime() - deadline > 0) {
+				throw new AssertionError("Timed out waiting until " + description);
+			}
+			try {
+				Thread.sleep(5);
+			}
+			catch (InterruptedException ex) {
+				Thread.currentThread().interrupt();
+				throw new AssertionError(ex);
+			}
+		}
+	}
+
+}

@@ -1,0 +1,41 @@
+package dev.reqctx.autoconfigure;
+
+import dev.reqctx.actuate.RequestContextsEndpoint;
+import dev.reqctx.actuate.RequestContextsEndpointWebExtension;
+import org.junit.jupiter.api.Test;
+
+import org.springframework.boot.actuate.autoconfigure.endpoint.EndpointAutoConfiguration;
+import org.springframework.boot.actuate.autoconfigure.endpoint.web.WebEndpointAutoConfiguration;
+import org.springframework.boot.autoconfigure.AutoConfigurations;
+import org.springframework.boot.test.context.runner.WebApplicationContextRunner;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Tests for {@link ReqctxEndpointAutoConfiguration}.
+ */
+class ReqctxEndpointAutoConfigurationTests {
+
+	private final WebApplicationContextRunner runner = new WebApplicationContextRunner()
+		.withConfiguration(AutoConfigurations.of(ReqctxAutoConfiguration.class, ReqctxEndpointAutoConfiguration.class,
+				EndpointAutoConfiguration.class, WebEndpointAutoConfiguration.class));
+
+	@Test
+	void endpointIsRegisteredWhenExposed() {
+		this.runner.withPropertyValues("management.endpoints.web.exposure.include=requestcontexts")
+			.run((context) -> assertThat(context).hasSingleBean(RequestContextsEndpoint.class)
+				.hasSingleBean(RequestContextsEndpointWebExtension.class));
+	}
+
+	@Test
+	void endpointIsNotRegisteredWhenNotExposed() {
+		this.runner.run((context) -> assertThat(context).doesNotHaveBean(RequestContextsEndpoint.class));
+	}
+
+	@Test
+	void endpointIsNotRegisteredWhenReqctxIsDisabled() {
+		this.runner.withPropertyValues("management.endpoints.web.exposure.include=requestcontexts", "reqctx.enabled=false")
+			.run((context) -> assertThat(context).doesNotHaveBean(RequestContextsEndpoint.class));
+	}
+
+}

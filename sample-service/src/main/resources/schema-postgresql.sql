@@ -1,0 +1,2 @@
+CREATE TABLE IF NOT EXISTS orders (id INT PRIMARY KEY, customer VARCHAR(100) NOT NULL, total NUMERIC(10, 2) NOT NULL);
+INSERT INTO orders VALUES (1, 'acme', 120.50), (2, 'globex', 80.00), (3, 'initech', 42.00) ON CONFLICT (id) DO NOTHING;
