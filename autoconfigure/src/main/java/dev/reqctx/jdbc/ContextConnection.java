@@ -117,8 +117,8 @@ final class ContextConnection implements Connection {
 	}
 
 	/**
-	 * Aborts the physical connection under a statement that kept running through every cancel,
-	 * and evicts it from the pool. Called on a cancellation thread.
+	 * Aborts the physical connection under a statement that kept running through every cancel;
+	 * {@link #close()} then keeps it out of the pool. Called on a cancellation thread.
 	 */
 	void abortAfterLostCancel(long execution, ContextStatement statement) {
 		synchronized (this) {
@@ -139,10 +139,31 @@ final class ContextConnection implements Connection {
 		catch (SQLException | RuntimeException ex) {
 			ContextDataSource.LOGGER.log(Level.WARNING, "Connection.abort() failed", ex);
 		}
-		try {
-			this.dataSource.evictor.evict(this.target);
+	}
+
+	@Override
+	public void close() throws SQLException {
+		if (this.aborted) {
+			evictIfStillOpen();
 		}
-		catch (RuntimeException ex) {
+		this.target.close();
+	}
+
+	/**
+	 * Makes sure an aborted connection never goes back to the pool. A driver whose abort()
+	 * closes the socket fails the statement with a broken-connection error, which makes the
+	 * pool discard the connection on its own (its proxy then reports itself closed); a driver
+	 * whose abort() does nothing (H2) leaves a healthy-looking connection, evicted here. This
+	 * runs on the application's thread when it is done with the connection: evicting a
+	 * connection in use from another thread makes HikariCP close it twice.
+	 */
+	private void evictIfStillOpen() {
+		try {
+			if (!this.target.isClosed()) {
+				this.dataSource.evictor.evict(this.target);
+			}
+		}
+		catch (SQLException | RuntimeException ex) {
 			ContextDataSource.LOGGER.log(Level.WARNING, "Could not evict an aborted connection from its pool", ex);
 		}
 	}
@@ -194,10 +215,6 @@ final class ContextConnection implements Connection {
 		this.target.rollback();
 	}
 
-	@Override
-	public void close() throws SQLException {
-		this.target.close();
-	}
 
 	@Override
 	public boolean isClosed() throws SQLException {
