@@ -364,7 +364,8 @@ class ContextDataSourcePostgresTests {
 	private void terminate(String marker) throws SQLException {
 		try (Connection connection = this.pg.connect();
 				PreparedStatement statement = connection.prepareStatement(
-						"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE ? AND pid <> pg_backend_pid()")) {
+						"SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+								+ "WHERE state = 'active' AND query LIKE ? AND pid <> pg_backend_pid()")) {
 			statement.setString(1, "%" + marker + "%");
 			statement.executeQuery().close();
 		}
