@@ -196,7 +196,14 @@ class ContextDataSourcePostgresTests {
 				});
 			}
 			assertThat(started.await(10, TimeUnit.SECONDS)).isTrue();
-			assertThat(this.pg.awaitActive("%" + marker + "%", 5, Duration.ofSeconds(10))).isTrue();
+			if (withReqctx) {
+				// The slow requests may be cancelled before all five connections are busy on a
+				// loaded machine: wait for that at most briefly, then send the fast one anyway.
+				this.pg.awaitActive("%" + marker + "%", 5, Duration.ofMillis(250));
+			}
+			else {
+				assertThat(this.pg.awaitActive("%" + marker + "%", 5, Duration.ofSeconds(10))).isTrue();
+			}
 			long start = System.nanoTime();
 			Future<Integer> fast = requests.submit(() -> jdbc.queryForObject("SELECT 42", Integer.class));
 			try {
