@@ -70,13 +70,29 @@ public final class CancellableContext extends RequestContext implements AutoClos
 
 	private String idString;
 
+	/** For tasks: told when the parent completes while this task is unfinished. */
+	private final OrphanHandler orphanHandler;
+
+	/** For tasks: whether to keep running (not cancelled) when orphaned. */
+	private final boolean survivesCompletion;
+
+	/** Set when the work finished normally, so completing the parent is not an orphaning. */
+	private volatile boolean finished;
+
 	private CancellableContext(RequestContext base, ContextKind kind, Object label, Deadline ownDeadline) {
+		this(base, kind, label, ownDeadline, null, false);
+	}
+
+	private CancellableContext(RequestContext base, ContextKind kind, Object label, Deadline ownDeadline,
+			OrphanHandler orphanHandler, boolean survivesCompletion) {
 		super(null, base.values);
 		this.id = IDS.incrementAndGet();
 		this.kind = kind;
 		this.label = label;
 		this.startNanos = System.nanoTime();
 		this.parent = base.scope();
+		this.orphanHandler = orphanHandler;
+		this.survivesCompletion = survivesCompletion;
 		Deadline parentDeadline = (this.parent != null) ? this.parent.deadline : null;
 		if (ownDeadline != null && (parentDeadline == null || ownDeadline.isBefore(parentDeadline))) {
 			this.deadline = ownDeadline;
@@ -92,6 +108,48 @@ public final class CancellableContext extends RequestContext implements AutoClos
 		CancellableContext ctx = new CancellableContext(base, kind, label, deadline);
 		ctx.start();
 		return ctx;
+	}
+
+	static CancellableContext createTask(RequestContext base, Object label, OrphanHandler handler,
+			boolean survivesCompletion) {
+		CancellableContext ctx = new CancellableContext(base, ContextKind.TASK, label, null, handler,
+				survivesCompletion);
+		ctx.start();
+		return ctx;
+	}
+
+	/**
+	 * Marks this context's work as done and closes it. For a task, this is what tells a normal
+	 * end from an orphaning: a task whose parent completes before {@code finish()} is an orphan.
+	 */
+	public void finish() {
+		this.finished = true;
+		close();
+	}
+
+	/**
+	 * Returns whether {@link #finish()} was called.
+	 * @return {@code true} once the work finished
+	 */
+	public boolean isFinished() {
+		return this.finished;
+	}
+
+	/** Called when the parent is cancelled; decides between cascading and orphan handling. */
+	void parentCancelled(CancellationCause cause) {
+		if (cause == CancellationCause.COMPLETED && this.orphanHandler != null && !this.finished
+				&& this.cancellation == null) {
+			try {
+				this.orphanHandler.orphaned(this);
+			}
+			catch (Throwable ex) {
+				ContextDiagnostics.listenerFailed(this, ex);
+			}
+			if (this.survivesCompletion) {
+				return;
+			}
+		}
+		cancel(cause);
 	}
 
 	private void start() {
@@ -472,7 +530,7 @@ public final class CancellableContext extends RequestContext implements AutoClos
 
 		@Override
 		void fire(CancellationCause cause) {
-			this.child.cancel(cause);
+			this.child.parentCancelled(cause);
 		}
 
 	}

@@ -111,7 +111,7 @@ public final class ContextDiagnostics {
 	 * @param what what the thread is about to do, for the report
 	 * @return {@code true} if the thread was clean
 	 */
-	public static boolean checkThreadClean(String what) {
+	public static boolean checkThreadClean(Object what) {
 		Scope.Binding binding = Scope.currentBinding();
 		if (binding == null || (binding.context == null && binding.depth == 0)) {
 			return true;

@@ -169,6 +169,22 @@ public sealed class RequestContext permits CancellableContext {
 	}
 
 	/**
+	 * Returns a child that stands for a task forked from this context onto another thread. It
+	 * is cancelled with this context, except that when this context <em>completes</em> while
+	 * the task has not {@linkplain CancellableContext#finish() finished}, the task is an orphan:
+	 * the handler is told, and the task is then cancelled with
+	 * {@link CancellationCause#COMPLETED}, or left running if {@code keepRunningWhenOrphaned}.
+	 * @param label what to show for the task in the tree
+	 * @param orphanHandler told about orphaning, on the thread that completes this context
+	 * @param keepRunningWhenOrphaned whether an orphan keeps running instead of being cancelled
+	 * @return the task's context
+	 */
+	public CancellableContext newTask(Object label, OrphanHandler orphanHandler, boolean keepRunningWhenOrphaned) {
+		Objects.requireNonNull(orphanHandler, "orphanHandler must not be null");
+		return CancellableContext.createTask(this, label, orphanHandler, keepRunningWhenOrphaned);
+	}
+
+	/**
 	 * Returns a context with this context's values but no deadline and no cancellation. Use it
 	 * for work that must outlive the request on purpose (an audit write, a cache refresh).
 	 * @return the detached context

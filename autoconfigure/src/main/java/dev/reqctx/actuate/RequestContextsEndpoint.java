@@ -10,7 +10,9 @@ import java.util.Map;
 import dev.reqctx.CancellableContext;
 import dev.reqctx.CancellationCause;
 import dev.reqctx.ContextKey;
+import dev.reqctx.ContextKind;
 import dev.reqctx.ContextSnapshot;
+import dev.reqctx.Leaks;
 import dev.reqctx.LiveContexts;
 import dev.reqctx.RequestInfo;
 import dev.reqctx.StandardKeys;
@@ -106,7 +108,12 @@ public class RequestContextsEndpoint {
 		for (int i = 0; i < count; i++) {
 			contexts.add(describe(live.get(order[i]).snapshot(), showUnsanitized, null));
 		}
-		return new RequestContextsDescriptor(total, contexts, List.of());
+		List<LeakDescriptor> leaks = new ArrayList<>();
+		for (Leaks.Record leak : Leaks.recent()) {
+			leaks.add(new LeakDescriptor(leak.contextId(), leak.name(), leak.requestId(), leak.request(), leak.state(),
+					leak.action(), leak.ageMs(), leak.detectedAt().toString(), leak.forkedAt()));
+		}
+		return new RequestContextsDescriptor(total, contexts, leaks);
 	}
 
 	@Nullable ContextDescriptor one(String id, boolean showUnsanitized) {
@@ -163,7 +170,8 @@ public class RequestContextsEndpoint {
 					op.cancelling() ? "CANCELLING" : "RUNNING"));
 		}
 		RequestInfo request = (label instanceof RequestInfo info) ? info : null;
-		String state = (snapshot.cancellation() != null) ? "CANCELLED" : "ACTIVE";
+		String state = (snapshot.cancellation() != null) ? "CANCELLED"
+				: (snapshot.kind() == ContextKind.TASK) ? ((snapshot.thread() != null) ? "RUNNING" : "QUEUED") : "ACTIVE";
 		return new ContextDescriptor(snapshot.id(), snapshot.kind().name(), requestId,
 				(request != null) ? request.method() : null, (request != null) ? request.path() : null,
 				(request == null && label != null) ? label.toString() : null, snapshot.ageMillis(), snapshot.remainingMillis(), state,
@@ -177,8 +185,25 @@ public class RequestContextsEndpoint {
 	 * @param contexts the requests, closest to their deadline first
 	 * @param leaks recent work that outlived its request
 	 */
-	public record RequestContextsDescriptor(int total, List<ContextDescriptor> contexts, List<Object> leaks)
+	public record RequestContextsDescriptor(int total, List<ContextDescriptor> contexts, List<LeakDescriptor> leaks)
 			implements OperationResponseBody {
+	}
+
+	/**
+	 * A task that outlived its request.
+	 *
+	 * @param id the task's context id
+	 * @param name the task's name
+	 * @param requestId the id of the request it belonged to
+	 * @param request the request's method and path
+	 * @param state {@code QUEUED} or {@code RUNNING} when the request ended
+	 * @param action {@code CANCELLED} or {@code LEFT_RUNNING}
+	 * @param ageMs the task's age when the request ended
+	 * @param detectedAt when the request ended (ISO-8601)
+	 * @param submittedAt where the task was submitted (when stacks are captured)
+	 */
+	public record LeakDescriptor(String id, String name, @Nullable String requestId, @Nullable String request,
+			String state, String action, long ageMs, String detectedAt, List<String> submittedAt) {
 	}
 
 	/**
@@ -192,7 +217,7 @@ public class RequestContextsEndpoint {
 	 * @param name the label of a non-request context
 	 * @param ageMs how long the context has existed
 	 * @param remainingMs time left before its deadline, {@code null} if none
-	 * @param state {@code ACTIVE} or {@code CANCELLED}
+	 * @param state {@code ACTIVE} or {@code CANCELLED}; tasks are {@code QUEUED} or {@code RUNNING}
 	 * @param cause why it was cancelled, if it was
 	 * @param thread the thread running it
 	 * @param values its values, masked unless allowed

@@ -1,7 +1,9 @@
 package dev.reqctx.autoconfigure;
 
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 import org.springframework.boot.context.properties.ConfigurationProperties;
@@ -274,12 +276,64 @@ public class ReqctxProperties {
 		 */
 		private boolean enabled = true;
 
+		/**
+		 * Time kept back from the budget sent downstream, for the network and the response.
+		 */
+		private Duration safetyMargin = Duration.ofMillis(10);
+
+		/**
+		 * Name of the header that carries the remaining budget in milliseconds downstream.
+		 */
+		private String budgetHeader = "Request-Timeout-Ms";
+
+		/**
+		 * Name of the header that carries the request id downstream.
+		 */
+		private String requestIdHeader = "X-Request-Id";
+
+		/**
+		 * Inbound headers (for example a tenant header) copied to every outbound call.
+		 */
+		private List<String> propagateHeaders = new ArrayList<>();
+
 		public boolean isEnabled() {
 			return this.enabled;
 		}
 
 		public void setEnabled(boolean enabled) {
 			this.enabled = enabled;
+		}
+
+		public Duration getSafetyMargin() {
+			return this.safetyMargin;
+		}
+
+		public void setSafetyMargin(Duration safetyMargin) {
+			this.safetyMargin = safetyMargin;
+		}
+
+		public String getBudgetHeader() {
+			return this.budgetHeader;
+		}
+
+		public void setBudgetHeader(String budgetHeader) {
+			this.budgetHeader = budgetHeader;
+		}
+
+		public String getRequestIdHeader() {
+			return this.requestIdHeader;
+		}
+
+		public void setRequestIdHeader(String requestIdHeader) {
+			this.requestIdHeader = requestIdHeader;
+		}
+
+		public List<String> getPropagateHeaders() {
+			return this.propagateHeaders;
+		}
+
+		public void setPropagateHeaders(List<String> propagateHeaders) {
+			this.propagateHeaders = propagateHeaders;
 		}
 
 	}
@@ -294,12 +348,66 @@ public class ReqctxProperties {
 		 */
 		private boolean enabled = true;
 
+		/**
+		 * What to do with a task still queued or running when its request ends: cancel it (its
+		 * SQL and HTTP stop) or only report it.
+		 */
+		private OrphanAction onRequestEnd = OrphanAction.CANCEL;
+
+		/**
+		 * Whether to capture the stack where each task is submitted, so orphan reports say where
+		 * the task came from. Costs a stack capture per task: for leak hunting.
+		 */
+		private boolean captureStacks = false;
+
+		/**
+		 * How many of the most recent orphaned tasks the actuator endpoint keeps under "leaks".
+		 */
+		private int leakHistory = 50;
+
 		public boolean isEnabled() {
 			return this.enabled;
 		}
 
 		public void setEnabled(boolean enabled) {
 			this.enabled = enabled;
+		}
+
+		public OrphanAction getOnRequestEnd() {
+			return this.onRequestEnd;
+		}
+
+		public void setOnRequestEnd(OrphanAction onRequestEnd) {
+			this.onRequestEnd = onRequestEnd;
+		}
+
+		public boolean isCaptureStacks() {
+			return this.captureStacks;
+		}
+
+		public void setCaptureStacks(boolean captureStacks) {
+			this.captureStacks = captureStacks;
+		}
+
+		public int getLeakHistory() {
+			return this.leakHistory;
+		}
+
+		public void setLeakHistory(int leakHistory) {
+			this.leakHistory = leakHistory;
+		}
+
+		/**
+		 * What happens to a task that outlives its request.
+		 */
+		public enum OrphanAction {
+
+			/** Cancel it with cause COMPLETED, which stops its SQL and HTTP calls. */
+			CANCEL,
+
+			/** Leave it running; only record, log and count it. */
+			REPORT
+
 		}
 
 	}

@@ -1,6 +1,9 @@
 package dev.reqctx.autoconfigure;
 
+import java.util.List;
+
 import dev.reqctx.ContextObserver;
+import dev.reqctx.PropagatedHeaders;
 import dev.reqctx.web.ContextCallableInterceptor;
 import dev.reqctx.web.ContextCancelledExceptionResolver;
 import dev.reqctx.web.RequestContextFilter;
@@ -43,8 +46,10 @@ public final class ReqctxWebAutoConfiguration {
 		RequestContextFilterSettings settings = new RequestContextFilterSettings(web.getDefaultTimeout(),
 				web.getMaxTimeout(), web.getPathTimeouts(), web.getBudgetHeader(), web.isAcceptGrpcTimeout(),
 				web.isRejectInvalidBudget(), web.getRequestIdHeader(), web.isProblemResponses());
+		List<String> propagated = List.copyOf(properties.getHttp().getPropagateHeaders());
 		RequestContextFilter filter = new RequestContextFilter(settings,
-				observer.getIfAvailable(() -> ContextObserver.NONE), null);
+				observer.getIfAvailable(() -> ContextObserver.NONE),
+				propagated.isEmpty() ? null : (request) -> PropagatedHeaders.capture(propagated, request::getHeader));
 		FilterRegistrationBean<RequestContextFilter> registration = new FilterRegistrationBean<>(filter);
 		registration.setName("reqctxFilter");
 		registration.setOrder(web.getFilterOrder());

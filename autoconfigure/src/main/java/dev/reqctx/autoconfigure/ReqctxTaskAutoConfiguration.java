@@ -1,0 +1,82 @@
+package dev.reqctx.autoconfigure;
+
+import dev.reqctx.ContextObserver;
+import dev.reqctx.Leaks;
+import dev.reqctx.task.ContextTaskDecorator;
+import dev.reqctx.task.ContextTasks;
+
+import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.boot.autoconfigure.AutoConfiguration;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProperty;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
+import org.springframework.boot.autoconfigure.task.TaskExecutionAutoConfiguration;
+import org.springframework.context.annotation.Bean;
+import org.springframework.core.task.TaskDecorator;
+
+/**
+ * {@link AutoConfiguration Auto-configuration} for running tasks in their request's context:
+ * a {@link TaskDecorator} that Spring Boot composes into its task executor (so {@code @Async}
+ * works with no code), and the shared {@link ContextTasks} behind {@code ContextExecutors} and
+ * {@code ContextFutures}.
+ */
+@AutoConfiguration(after = ReqctxAutoConfiguration.class, before = TaskExecutionAutoConfiguration.class)
+@ConditionalOnClass(TaskDecorator.class)
+@ConditionalOnBooleanProperty(name = "reqctx.enabled", matchIfMissing = true)
+@ConditionalOnBooleanProperty(name = "reqctx.task.enabled", matchIfMissing = true)
+public final class ReqctxTaskAutoConfiguration {
+
+	@Bean
+	@ConditionalOnMissingBean
+	ContextTasks reqctxContextTasks(ReqctxProperties properties, ObjectProvider<ContextObserver> observer) {
+		ReqctxProperties.Task task = properties.getTask();
+		if (task.getLeakHistory() < 1) {
+			throw new IllegalArgumentException("reqctx.task.leak-history must be at least 1, but was " + task.getLeakHistory());
+		}
+		Leaks.setCapacity(task.getLeakHistory());
+		ContextTasks tasks = new ContextTasks(task.isCaptureStacks(),
+				task.getOnRequestEnd() == ReqctxProperties.Task.OrphanAction.REPORT,
+				new LazyObserver(observer));
+		ContextTasks.setShared(tasks);
+		return tasks;
+	}
+
+	@Bean
+	@ConditionalOnMissingBean(ContextTaskDecorator.class)
+	ContextTaskDecorator reqctxTaskDecorator(ContextTasks tasks) {
+		return new ContextTaskDecorator(tasks, "async");
+	}
+
+	/** Resolves the observer on first use: the meter registry may be created after this bean. */
+	private static final class LazyObserver implements ContextObserver {
+
+		private final ObjectProvider<ContextObserver> provider;
+
+		private volatile ContextObserver resolved;
+
+		LazyObserver(ObjectProvider<ContextObserver> provider) {
+			this.provider = provider;
+		}
+
+		private ContextObserver get() {
+			ContextObserver observer = this.resolved;
+			if (observer == null) {
+				observer = this.provider.getIfAvailable(() -> ContextObserver.NONE);
+				this.resolved = observer;
+			}
+			return observer;
+		}
+
+		@Override
+		public void operationCancelled(String operation, dev.reqctx.CancellationCause cause, long latencyNanos) {
+			get().operationCancelled(operation, cause, latencyNanos);
+		}
+
+		@Override
+		public void taskOrphaned(dev.reqctx.CancellableContext task) {
+			get().taskOrphaned(task);
+		}
+
+	}
+
+}

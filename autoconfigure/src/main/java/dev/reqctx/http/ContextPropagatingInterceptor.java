@@ -1,0 +1,343 @@
+package dev.reqctx.http;
+
+import java.io.IOException;
+import java.net.URI;
+import java.time.Duration;
+import java.util.Collection;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+
+import dev.reqctx.ContextCancelledException;
+import dev.reqctx.ContextObserver;
+import dev.reqctx.Operation;
+import dev.reqctx.Registration;
+import dev.reqctx.RequestContext;
+import dev.reqctx.StandardKeys;
+
+import org.springframework.http.HttpHeaders;
+import org.springframework.http.HttpRequest;
+import org.springframework.http.client.ClientHttpRequestExecution;
+import org.springframework.http.client.ClientHttpRequestInterceptor;
+import org.springframework.http.client.ClientHttpResponse;
+
+/**
+ * A {@link ClientHttpRequestInterceptor} that runs every outbound call of a {@code RestClient}
+ * or {@code RestTemplate} under the caller's {@link RequestContext}.
+ *
+ * <p>Per call it:
+ * <ul>
+ * <li>fails fast, before any connection is opened, with the context's
+ * {@link ContextCancelledException} if the context is already cancelled;
+ * <li>sends the remaining budget less a safety margin ({@code Request-Timeout-Ms}, never
+ * negative; no header for a context without a deadline, such as a
+ * {@linkplain RequestContext#detached() detached} one), the request id ({@code X-Request-Id})
+ * and the configured inbound headers captured in the context;
+ * <li>shows the exchange in the live tree as an {@code "http"} {@link Operation} described as
+ * {@code "METHOD scheme://host[:port]/path"}, never with its query string or headers;
+ * <li>aborts the exchange when the context is cancelled while the caller waits for the
+ * response, and throws the context's exception (a {@code DeadlineExceededException} when the
+ * deadline passed) with the client's failure as its cause;
+ * <li>treats a downstream {@code 504} that arrives within the safety margin of the deadline as
+ * this call's own deadline passing, so a chain of services answers {@code 504} at every hop.
+ * </ul>
+ *
+ * <p>With a deadline, a call therefore never outlives the shorter of the client's own timeouts
+ * and the context's budget. How the exchange is aborted depends on the request factory; see
+ * the {@linkplain dev.reqctx.http package documentation}.
+ *
+ * <p>Instances are immutable and thread-safe. For a client built by hand:
+ *
+ * <pre>
+ * RestClient client = RestClient.builder()
+ *         .requestInterceptor(ReqctxHttp.interceptor())
+ *         .build();
+ * </pre>
+ */
+public final class ContextPropagatingInterceptor implements ClientHttpRequestInterceptor {
+
+	/** The kind of the operations this interceptor opens, and of the meters it reports. */
+	public static final String OPERATION_KIND = "http";
+
+	/** The default name of the budget header. */
+	public static final String DEFAULT_BUDGET_HEADER = "Request-Timeout-Ms";
+
+	/** The default name of the request id header. */
+	public static final String DEFAULT_REQUEST_ID_HEADER = "X-Request-Id";
+
+	/** The default time kept back from the budget sent downstream. */
+	public static final Duration DEFAULT_SAFETY_MARGIN = Duration.ofMillis(10);
+
+	private static final long NANOS_PER_MILLI = 1_000_000L;
+
+	private static final int GATEWAY_TIMEOUT = 504;
+
+	/** How late the deadline timer may fire, at most, in practice. */
+	private static final long DEADLINE_SLACK_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
+
+	private static final String[] NO_HEADERS = {};
+
+	private final String budgetHeader;
+
+	private final String requestIdHeader;
+
+	private final long safetyMarginNanos;
+
+	private final String[] propagatedHeaders;
+
+	private final ContextObserver observer;
+
+	/**
+	 * Creates an interceptor with the default header names and safety margin, that propagates
+	 * no inbound headers and reports to no observer.
+	 */
+	public ContextPropagatingInterceptor() {
+		this(DEFAULT_BUDGET_HEADER, DEFAULT_REQUEST_ID_HEADER, DEFAULT_SAFETY_MARGIN.toNanos(), NO_HEADERS,
+				ContextObserver.NONE);
+	}
+
+	private ContextPropagatingInterceptor(String budgetHeader, String requestIdHeader, long safetyMarginNanos,
+			String[] propagatedHeaders, ContextObserver observer) {
+		this.budgetHeader = budgetHeader;
+		this.requestIdHeader = requestIdHeader;
+		this.safetyMarginNanos = safetyMarginNanos;
+		this.propagatedHeaders = propagatedHeaders;
+		this.observer = observer;
+	}
+
+	/**
+	 * Returns a copy that sends the budget in the given header.
+	 * @param name the header name, such as {@code "Request-Timeout-Ms"}
+	 * @return the new interceptor
+	 */
+	public ContextPropagatingInterceptor withBudgetHeader(String name) {
+		requireHeaderName(name);
+		return new ContextPropagatingInterceptor(name, this.requestIdHeader, this.safetyMarginNanos,
+				this.propagatedHeaders, this.observer);
+	}
+
+	/**
+	 * Returns a copy that sends the request id ({@link StandardKeys#REQUEST_ID}) in the given
+	 * header.
+	 * @param name the header name, such as {@code "X-Request-Id"}
+	 * @return the new interceptor
+	 */
+	public ContextPropagatingInterceptor withRequestIdHeader(String name) {
+		requireHeaderName(name);
+		return new ContextPropagatingInterceptor(this.budgetHeader, name, this.safetyMarginNanos,
+				this.propagatedHeaders, this.observer);
+	}
+
+	/**
+	 * Returns a copy that keeps the given time back from the budget it sends downstream, for
+	 * the network and for reading the response.
+	 * @param margin the margin, zero or positive
+	 * @return the new interceptor
+	 */
+	public ContextPropagatingInterceptor withSafetyMargin(Duration margin) {
+		Objects.requireNonNull(margin, "margin must not be null");
+		if (margin.isNegative()) {
+			throw new IllegalArgumentException("margin must not be negative");
+		}
+		return new ContextPropagatingInterceptor(this.budgetHeader, this.requestIdHeader, saturatedNanos(margin),
+				this.propagatedHeaders, this.observer);
+	}
+
+	/**
+	 * Returns a copy that copies the given inbound headers, as captured in
+	 * {@link StandardKeys#PROPAGATED_HEADERS}, to every call. Only these names are sent.
+	 * @param names the header names; empty to copy none
+	 * @return the new interceptor
+	 */
+	public ContextPropagatingInterceptor withPropagatedHeaders(Collection<String> names) {
+		Objects.requireNonNull(names, "names must not be null");
+		String[] copy = names.toArray(NO_HEADERS);
+		for (String name : copy) {
+			requireHeaderName(name);
+		}
+		return new ContextPropagatingInterceptor(this.budgetHeader, this.requestIdHeader, this.safetyMarginNanos,
+				copy, this.observer);
+	}
+
+	/**
+	 * Returns a copy that reports calls to the given observer (remaining budget at call start,
+	 * cancelled calls by cause, cancel latency).
+	 * @param observer the observer
+	 * @return the new interceptor
+	 */
+	public ContextPropagatingInterceptor withObserver(ContextObserver observer) {
+		Objects.requireNonNull(observer, "observer must not be null");
+		return new ContextPropagatingInterceptor(this.budgetHeader, this.requestIdHeader, this.safetyMarginNanos,
+				this.propagatedHeaders, observer);
+	}
+
+	@Override
+	public ClientHttpResponse intercept(HttpRequest request, byte[] body, ClientHttpRequestExecution execution)
+			throws IOException {
+		RequestContext context = RequestContext.current();
+		// Nothing has been sent and no connection taken yet: failing here costs the server nothing.
+		context.throwIfCancelled();
+		long remainingNanos = context.remainingNanos();
+		writeHeaders(context, remainingNanos, request.getHeaders());
+		if (!context.isCancellable()) {
+			// Root or detached: nothing can cancel the call, so there is nothing to track.
+			return execution.execute(request, body);
+		}
+		if (remainingNanos != Long.MAX_VALUE) {
+			this.observer.operationStarted(OPERATION_KIND, remainingNanos);
+		}
+		Exchange exchange = new Exchange();
+		Operation operation = context.startOperation(OPERATION_KIND, describe(request), exchange);
+		ClientHttpResponse response;
+		try {
+			response = execution.execute(request, body);
+		}
+		catch (Throwable ex) {
+			end(operation, exchange);
+			ContextCancelledException cancelled = cancelledBy(context, operation, ex);
+			if (cancelled != null) {
+				throw cancelled;
+			}
+			throw ex;
+		}
+		// A response that arrived as the context was cancelled is still a good response; the
+		// caller's next context-aware step fails fast.
+		end(operation, exchange);
+		if (remainingNanos != Long.MAX_VALUE && response.getStatusCode().value() == GATEWAY_TIMEOUT) {
+			ContextCancelledException cancelled = awaitOwnDeadline(context, request);
+			if (cancelled != null) {
+				response.close();
+				throw cancelled;
+			}
+		}
+		return response;
+	}
+
+	/**
+	 * Handles a downstream {@code 504} that came from the budget this call sent: downstream's
+	 * deadline was ours less the safety margin, so ours passes within the margin. Waiting for it
+	 * (never longer than the margin plus timer slack) lets every hop of a chain answer with its
+	 * own deadline, so the first caller gets a {@code 504} too instead of a {@code 500}.
+	 * @return the context's exception, or {@code null} if the 504 was not about this budget
+	 */
+	private ContextCancelledException awaitOwnDeadline(RequestContext context, HttpRequest request) {
+		long left = context.remainingNanos();
+		if (left > this.safetyMarginNanos + DEADLINE_SLACK_NANOS) {
+			return null; // downstream ran out of a budget of its own, not of ours
+		}
+		if (!context.isCancelled()) {
+			CountDownLatch cancelled = new CountDownLatch(1);
+			Registration registration = context.onCancel(cancelled::countDown);
+			try {
+				cancelled.await(Math.max(0, left) + DEADLINE_SLACK_NANOS, TimeUnit.NANOSECONDS);
+			}
+			catch (InterruptedException ex) {
+				Thread.currentThread().interrupt();
+			}
+			finally {
+				registration.remove();
+			}
+		}
+		return context.cancellationException(
+				new IOException(describe(request) + " answered 504 Gateway Timeout: the budget sent downstream ran out"));
+	}
+
+	private void writeHeaders(RequestContext context, long remainingNanos, HttpHeaders headers) {
+		if (remainingNanos != Long.MAX_VALUE) {
+			long budgetMillis = Math.max(0, remainingNanos - this.safetyMarginNanos) / NANOS_PER_MILLI;
+			String explicit = headers.getFirst(this.budgetHeader);
+			// A caller may ask downstream for less time than it has, never for more.
+			if (explicit == null || !isShorter(explicit, budgetMillis)) {
+				headers.set(this.budgetHeader, Long.toString(budgetMillis));
+			}
+		}
+		String requestId = context.get(StandardKeys.REQUEST_ID);
+		if (requestId != null && !headers.containsHeader(this.requestIdHeader)) {
+			headers.set(this.requestIdHeader, requestId);
+		}
+		if (this.propagatedHeaders.length > 0) {
+			Map<String, String> captured = context.get(StandardKeys.PROPAGATED_HEADERS);
+			if (captured != null) {
+				for (String name : this.propagatedHeaders) {
+					String value = captured.get(name);
+					if (value != null && !headers.containsHeader(name)) {
+						headers.set(name, value);
+					}
+				}
+			}
+		}
+	}
+
+	private static boolean isShorter(String explicit, long budgetMillis) {
+		try {
+			long value = Long.parseLong(explicit.trim());
+			return value >= 0 && value <= budgetMillis;
+		}
+		catch (NumberFormatException ex) {
+			return false;
+		}
+	}
+
+	private static void end(Operation operation, Exchange exchange) {
+		// Unlink first, so that no cancel action can start after the interrupt window closes.
+		operation.remove();
+		exchange.finish();
+	}
+
+	/** Returns the exception to throw if the failure came from the context's cancellation. */
+	private ContextCancelledException cancelledBy(RequestContext context, Operation operation, Throwable failure) {
+		if (failure instanceof ContextCancelledException) {
+			return null; // already translated further down the chain
+		}
+		ContextCancelledException cancelled = context.cancellationException(failure);
+		if (cancelled != null && operation.wasCancelled()) {
+			this.observer.operationCancelled(OPERATION_KIND, cancelled.getCancellationCause(),
+					System.nanoTime() - operation.cancelSignalNanos());
+		}
+		return cancelled;
+	}
+
+	/** What an operator sees: method, scheme, host, port and path; never query or user info. */
+	static String describe(HttpRequest request) {
+		URI uri = request.getURI();
+		String path = uri.getRawPath();
+		String host = uri.getHost();
+		int port = uri.getPort();
+		StringBuilder sb = new StringBuilder(64);
+		sb.append(request.getMethod().name()).append(' ');
+		if (uri.getScheme() != null) {
+			sb.append(uri.getScheme()).append("://");
+		}
+		if (host != null) {
+			sb.append(host);
+			if (port != -1) {
+				sb.append(':').append(port);
+			}
+		}
+		sb.append((path != null && !path.isEmpty()) ? path : "/");
+		return sb.toString();
+	}
+
+	private static long saturatedNanos(Duration duration) {
+		try {
+			return duration.toNanos();
+		}
+		catch (ArithmeticException ex) {
+			return Long.MAX_VALUE;
+		}
+	}
+
+	private static void requireHeaderName(String name) {
+		if (name == null || name.isBlank()) {
+			throw new IllegalArgumentException("header name must not be empty");
+		}
+	}
+
+	@Override
+	public String toString() {
+		return "ContextPropagatingInterceptor[budgetHeader=" + this.budgetHeader + ", requestIdHeader="
+				+ this.requestIdHeader + ", safetyMargin=" + Duration.ofNanos(this.safetyMarginNanos) + "]";
+	}
+
+}
