@@ -38,6 +38,7 @@ class ContextPreparedStatement extends ContextStatement implements PreparedState
 	public ResultSet executeQuery() throws SQLException {
 		RequestContext ctx = RequestContext.current();
 		if (!ctx.isCancellable()) {
+			restoreTimeoutIfLowered();
 			return this.prepared.executeQuery();
 		}
 		Operation op = begin(ctx, null);
@@ -56,6 +57,7 @@ class ContextPreparedStatement extends ContextStatement implements PreparedState
 	public int executeUpdate() throws SQLException {
 		RequestContext ctx = RequestContext.current();
 		if (!ctx.isCancellable()) {
+			restoreTimeoutIfLowered();
 			return this.prepared.executeUpdate();
 		}
 		Operation op = begin(ctx, null);
@@ -74,6 +76,7 @@ class ContextPreparedStatement extends ContextStatement implements PreparedState
 	public long executeLargeUpdate() throws SQLException {
 		RequestContext ctx = RequestContext.current();
 		if (!ctx.isCancellable()) {
+			restoreTimeoutIfLowered();
 			return this.prepared.executeLargeUpdate();
 		}
 		Operation op = begin(ctx, null);
@@ -92,6 +95,7 @@ class ContextPreparedStatement extends ContextStatement implements PreparedState
 	public boolean execute() throws SQLException {
 		RequestContext ctx = RequestContext.current();
 		if (!ctx.isCancellable()) {
+			restoreTimeoutIfLowered();
 			return this.prepared.execute();
 		}
 		Operation op = begin(ctx, null);

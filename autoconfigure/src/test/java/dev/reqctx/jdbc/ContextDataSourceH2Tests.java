@@ -273,7 +273,7 @@ class ContextDataSourceH2Tests {
 	}
 
 	@Test
-	void applicationQueryTimeoutIsRestoredAfterEachExecution() throws Exception {
+	void applicationQueryTimeoutIsBackWhenTheStatementRunsWithoutABudget() throws Exception {
 		ContextDataSource dataSource = wrap(pool(1, null));
 		try (Connection connection = dataSource.getConnection();
 				PreparedStatement statement = connection.prepareStatement("SELECT SLEEP_MS(1)")) {
@@ -283,7 +283,15 @@ class ContextDataSourceH2Tests {
 				statement.executeQuery().close();
 			}
 			assertThat(statement.getQueryTimeout()).isEqualTo(7);
+			assertThat(statement.unwrap(PreparedStatement.class).getQueryTimeout()).isEqualTo(2);
+			statement.executeQuery().close();
 			assertThat(statement.unwrap(PreparedStatement.class).getQueryTimeout()).isEqualTo(7);
+			try (CancellableContext ctx = RequestContext.root().withTimeout(Duration.ofSeconds(30));
+					Scope scope = ctx.attach()) {
+				statement.executeQuery().close();
+				assertThat(statement.unwrap(PreparedStatement.class).getQueryTimeout())
+					.as("the application's shorter timeout wins").isEqualTo(7);
+			}
 		}
 	}
 

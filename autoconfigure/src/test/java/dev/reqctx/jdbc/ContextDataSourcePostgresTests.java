@@ -267,6 +267,7 @@ class ContextDataSourcePostgresTests {
 					Scope scope = ctx.attach()) {
 				statement.executeQuery().close();
 			}
+			statement.executeQuery().close();
 			assertThat(statement.unwrap(PgStatement.class).getQueryTimeoutMs()).isZero();
 		}
 		assertThat(seenMillis.get()).isBetween(200L, 252L);
