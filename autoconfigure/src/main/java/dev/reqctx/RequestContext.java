@@ -371,8 +371,17 @@ public sealed class RequestContext permits CancellableContext {
 	@Override
 	public String toString() {
 		CancellableContext s = scope();
-		return (s != null) ? "RequestContext[scope=" + s.id() + "]"
-				: (this == ROOT) ? "RequestContext[root]" : "RequestContext[detached]";
+		if (s != null) {
+			return "RequestContext[scope=" + s.id() + "]";
+		}
+		if (this == ROOT) {
+			return "RequestContext[root]";
+		}
+		StringBuilder keys = new StringBuilder();
+		for (ValueNode node = this.values; node != null; node = node.next) {
+			keys.append((keys.length() > 0) ? "," : "").append(node.key.name());
+		}
+		return "RequestContext[uncancellable, values=" + keys + "]";
 	}
 
 	/** One link of the immutable value list. */

@@ -20,7 +20,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * The sample service on its embedded H2 database, over real HTTP: the contract of its demo
  * endpoints and the live tree in actuator.
  */
-@SpringBootTest(webEnvironment = WebEnvironment.RANDOM_PORT)
+@SpringBootTest(webEnvironment = WebEnvironment.RANDOM_PORT, properties = "reqctx.task.capture-stacks=true")
 class SampleServiceTests {
 
 	@LocalServerPort
@@ -75,6 +75,52 @@ class SampleServiceTests {
 		assertThat(response.json().get("sleptMs").asLong()).isGreaterThanOrEqualTo(1_500L);
 		assertThat(listed("sleepy")).isNull();
 		assertThat(LiveContexts.size()).isZero();
+	}
+
+	@Test
+	void fanoutRunsEveryTaskUnderTheRequestsIdAndBudget() {
+		JsonNode body = this.http.get("/demo/fanout?tasks=4&seconds=0.2", "X-Request-Id", "fan-1",
+				"Request-Timeout-Ms", "5000").json();
+		assertThat(body.get("tasks")).hasSize(4);
+		for (JsonNode task : body.get("tasks")) {
+			assertThat(task.get("requestId").asString()).isEqualTo("fan-1");
+			assertThat(task.get("remainingMs").asLong()).isBetween(1L, 5_000L);
+			assertThat(task.get("thread").asString()).startsWith("task-");
+		}
+	}
+
+	@Test
+	void chainShowsABudgetThatShrinksAtEveryHop() {
+		JsonNode hop = this.http.get("/demo/chain?depth=3&seconds=0", "X-Request-Id", "chain-1",
+				"Request-Timeout-Ms", "5000").json();
+		long previous = Long.MAX_VALUE;
+		int hops = 0;
+		while (hop != null && !hop.isMissingNode() && !hop.isNull()) {
+			assertThat(hop.get("requestId").asString()).isEqualTo("chain-1");
+			long remaining = hop.get("remainingMs").asLong();
+			assertThat(remaining).isLessThan(previous);
+			previous = remaining;
+			hops++;
+			hop = hop.get("next");
+		}
+		assertThat(hops).isEqualTo(4);
+	}
+
+	@Test
+	void orphanProducesExactlyOneLeakRecordWithTheSubmittingStack() throws Exception {
+		long before = dev.reqctx.Leaks.count();
+		Response response = this.http.get("/demo/orphan?seconds=2", "X-Request-Id", "orphan-sample");
+		assertThat(response.status()).isEqualTo(200);
+		// The request's end (and so the leak record) may come a moment after its response.
+		long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+		while (dev.reqctx.Leaks.count() == before && System.nanoTime() - deadline < 0) {
+			Thread.sleep(5);
+		}
+		JsonNode leaks = this.http.get("/actuator/requestcontexts").json().get("leaks");
+		assertThat(dev.reqctx.Leaks.count()).isEqualTo(before + 1);
+		JsonNode leak = leaks.get(0);
+		assertThat(leak.get("requestId").asString()).isEqualTo("orphan-sample");
+		assertThat(leak.get("submittedAt").toString()).contains("DemoController.orphan");
 	}
 
 	@Test

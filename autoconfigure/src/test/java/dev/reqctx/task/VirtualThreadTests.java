@@ -1,0 +1,87 @@
+package dev.reqctx.task;
+
+import java.lang.reflect.Method;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+
+import dev.reqctx.CancellableContext;
+import dev.reqctx.CancellationCause;
+import dev.reqctx.ContextCancelledException;
+import dev.reqctx.ContextKind;
+import dev.reqctx.Deadline;
+import dev.reqctx.RequestContext;
+import dev.reqctx.RequestInfo;
+import dev.reqctx.Scope;
+import dev.reqctx.StandardKeys;
+import dev.reqctx.testsupport.TestHttp;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import tools.jackson.databind.JsonNode;
+
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.boot.test.context.SpringBootTest.WebEnvironment;
+import org.springframework.boot.test.web.server.LocalServerPort;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
+
+/**
+ * Virtual threads (JDK 21+): Spring Boot's virtual-thread executor and a wrapped
+ * virtual-thread-per-task executor propagate the context like platform pools do. The build
+ * compiles for Java 17, so JDK 21 API is reached through reflection; these tests run in their
+ * own Surefire execution on the Temurin 25 JDK (tag {@code jdk21}).
+ */
+@Tag("jdk21")
+@SpringBootTest(classes = AsyncTestApplication.class, webEnvironment = WebEnvironment.RANDOM_PORT,
+		properties = "spring.threads.virtual.enabled=true")
+class VirtualThreadTests {
+
+	@LocalServerPort
+	int port;
+
+	@Test
+	void asyncMethodsOnVirtualThreadsSeeTheirRequestsContext() {
+		JsonNode body = new TestHttp(this.port)
+			.get("/async/view", "X-Tenant", "acme", "X-Request-Id", "vt-1", "Request-Timeout-Ms", "2000")
+			.json();
+		JsonNode task = body.get("task");
+		assertThat(task.get("tenant").asString()).isEqualTo("acme");
+		assertThat(task.get("requestId").asString()).isEqualTo("vt-1");
+		assertThat(task.get("remainingMs").asLong()).isBetween(1L, 2_000L);
+		assertThat(task.get("inTask").asBoolean()).isTrue();
+	}
+
+	@Test
+	void aWrappedVirtualThreadExecutorRunsTasksInChildContexts() throws Exception {
+		ExecutorService virtual = ContextExecutors
+			.wrap((ExecutorService) Class.forName("java.util.concurrent.Executors")
+				.getMethod("newVirtualThreadPerTaskExecutor")
+				.invoke(null));
+		Method isVirtual = Thread.class.getMethod("isVirtual");
+		CancellableContext request = RequestContext.root()
+			.withValue(StandardKeys.REQUEST_ID, "vt-2")
+			.newChild(ContextKind.REQUEST, new RequestInfo("GET", "/vt"), Deadline.after(5, TimeUnit.SECONDS));
+		try {
+			Future<String> seen;
+			try (Scope scope = request.attach()) {
+				seen = virtual.submit(() -> StandardKeys.REQUEST_ID.get() + "|" + isVirtual.invoke(Thread.currentThread())
+						+ "|" + (RequestContext.current().nearest(ContextKind.TASK) != null));
+			}
+			assertThat(seen.get(5, TimeUnit.SECONDS)).isEqualTo("vt-2|true|true");
+			request.cancel(CancellationCause.CANCELLED);
+			Future<String> never;
+			try (Scope scope = request.attach()) {
+				never = virtual.submit(() -> "ran");
+			}
+			assertThatExceptionOfType(java.util.concurrent.ExecutionException.class)
+				.isThrownBy(() -> never.get(5, TimeUnit.SECONDS))
+				.withCauseInstanceOf(ContextCancelledException.class);
+		}
+		finally {
+			request.close();
+			virtual.shutdownNow();
+		}
+	}
+
+}
