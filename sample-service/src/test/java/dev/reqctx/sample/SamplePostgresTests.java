@@ -61,9 +61,17 @@ class SamplePostgresTests {
 
 	final PostgresServer postgres = PostgresServer.get();
 
+	private static boolean warmedUp;
+
 	@BeforeEach
 	void setUp() {
 		this.http = new TestHttp(this.port);
+		if (!warmedUp) {
+			// One cancelled chain first, so that class loading and the first cancel connection
+			// to PostgreSQL do not eat the budgets measured below.
+			this.http.get("/demo/chain?depth=2&seconds=5", "Request-Timeout-Ms", "300", "X-Request-Id", "warm-up");
+			warmedUp = true;
+		}
 		assertThat(this.postgres.awaitNoActive(SLEEP, Duration.ofSeconds(10))).as("no sleep left from before").isTrue();
 	}
 
@@ -81,12 +89,8 @@ class SamplePostgresTests {
 		assertThat(seen.get(1)).isLessThan(seen.get(0));
 		assertThat(seen.get(2)).isLessThan(seen.get(1));
 		long checkBy = Math.max(0, 700 - elapsedMs(start));
-		boolean gone = this.postgres.awaitNoActive(SLEEP, Duration.ofMillis(checkBy));
-		if (!gone) {
-			this.postgres.awaitNoActive(SLEEP, Duration.ofSeconds(10));
-			System.out.println("DEBUG chain: gone after " + elapsedMs(start) + " ms; budgets " + seen);
-		}
-		assertThat(gone).as("no hop's SQL is still running 200 ms after the deadline").isTrue();
+		assertThat(this.postgres.awaitNoActive(SLEEP, Duration.ofMillis(checkBy)))
+			.as("no hop's SQL is still running 200 ms after the deadline (budgets seen: %s)", seen).isTrue();
 		awaitRegistryEmpty();
 	}
 
