@@ -1,25 +1,29 @@
 #!/usr/bin/env bash
 # Per-request overhead of reqctx over real HTTP on loopback: the sample service's trivial
 # endpoint (/demo/echo) with the starter on (--reqctx.enabled=true) and off
-# (--reqctx.enabled=false), alternated in the same run (on/off, then off/on, ...), so both see
-# the same machine. Each round starts a fresh JVM, warms it up with wrk, measures with wrk, and
-# stops it. Prints, per round and as the median of the rounds, the throughput ratio on/off and
-# p50/p99 latency of both.
+# (--reqctx.enabled=false), measured side by side. Each round starts both services (fresh JVMs,
+# pinned to the same CPU), warms both up with wrk, then runs PAIRS pairs of short wrk bursts,
+# one against each, alternating which goes first (on/off, off/on, ...), and stops both. On a
+# shared machine a pair's two bursts see nearly the same background load, so the ratio of a
+# pair is far steadier than two long runs minutes apart; the result is the median over all
+# pairs of all rounds: the throughput ratio on/off, and p50/p99 of both.
 #
-#   benchmarks/scripts/wrk-overhead.sh                 # 6 rounds of 10 s, results in benchmarks/results/<date>/
-#   ROUNDS=4 DURATION=5s benchmarks/scripts/wrk-overhead.sh
+#   benchmarks/scripts/wrk-overhead.sh                 # 2 rounds x 8 pairs of 5 s bursts
+#   ROUNDS=3 PAIRS=10 DURATION=3s benchmarks/scripts/wrk-overhead.sh
 #
-# Settings (environment): ROUNDS (6), DURATION (10s), WARMUP (10s), THREADS (1), CONNECTIONS
-# (16), PIN (1: server on CPU 0, wrk on CPU 1 with taskset, when there are 2+ CPUs; 0: no
-# pinning), REQUEST_ID (unset: the filter generates a request id per request, as for a client
-# that sends none; set: wrk sends this X-Request-Id), SKIP_BUILD (1: use the jar already built),
-# OUT (the results folder), JAVA_OPTS (-Xms256m -Xmx256m).
+# Settings (environment): ROUNDS (2), PAIRS (8), DURATION (5s, one burst), WARMUP (45s per
+# service and round), THREADS (1), CONNECTIONS (16), PIN (1: services on CPU 0, wrk on CPU 1
+# with taskset, when there are 2+ CPUs; 0: no pinning), REQUEST_ID (unset: the filter generates
+# a request id per request, as for a client that sends none; set: wrk sends this X-Request-Id),
+# SKIP_BUILD (1: use the jar already built), OUT (the results folder), JAVA_OPTS (-Xms256m
+# -Xmx256m).
 set -euo pipefail
 
 cd "$(dirname "$0")/../.."
-ROUNDS=${ROUNDS:-6}
-DURATION=${DURATION:-10s}
-WARMUP=${WARMUP:-10s}
+ROUNDS=${ROUNDS:-2}
+PAIRS=${PAIRS:-8}
+DURATION=${DURATION:-5s}
+WARMUP=${WARMUP:-45s}
 THREADS=${THREADS:-1}
 CONNECTIONS=${CONNECTIONS:-16}
 PIN=${PIN:-1}
@@ -32,7 +36,7 @@ command -v wrk >/dev/null || { echo "wrk is missing: run benchmarks/scripts/inst
 if [ "${SKIP_BUILD:-0}" != 1 ]; then
 	./mvnw -q -B -DskipTests -pl sample-service -am package
 fi
-jar=$(ls sample-service/target/reqctx-sample-service-*.jar | grep -v -- '-plain\|original' | head -1)
+jar=$(ls sample-service/target/reqctx-sample-service-*.jar | grep -v original | head -1)
 
 server_cpu=() wrk_cpu=()
 if [ "$PIN" = 1 ] && [ "$(nproc)" -ge 2 ] && command -v taskset >/dev/null; then
@@ -40,49 +44,47 @@ if [ "$PIN" = 1 ] && [ "$(nproc)" -ge 2 ] && command -v taskset >/dev/null; then
 	wrk_cpu=(taskset -c 1)
 fi
 
-server_pid=
+declare -A pid=() port=()
 cleanup() {
-	if [ -n "$server_pid" ] && kill -0 "$server_pid" 2>/dev/null; then
-		kill "$server_pid" 2>/dev/null || true
-		wait "$server_pid" 2>/dev/null || true
-	fi
+	for p in "${pid[@]}"; do
+		kill "$p" 2>/dev/null || true
+	done
+	wait 2>/dev/null || true
 }
 trap cleanup EXIT INT TERM
 
 free_port() {
-	local port
-	for _ in $(seq 1 50); do
-		port=$((20000 + RANDOM % 30000))
-		if ! ss -ltn "sport = :$port" | grep -q LISTEN; then
-			echo "$port"
-			return
-		fi
-	done
-	echo "no free port" >&2
-	return 1
+	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
-start_server() { # $1 = true|false
-	local port=$2
+start_server() { # $1 = true|false, $2 = round
+	local p
+	p=$(free_port)
 	# shellcheck disable=SC2086
-	"${server_cpu[@]}" java $JAVA_OPTS -jar "$jar" --server.port="$port" --reqctx.enabled="$1" \
-		--logging.level.root=warn --spring.main.banner-mode=off >"$OUT/server-$1-$port.log" 2>&1 &
-	server_pid=$!
-	for _ in $(seq 1 600); do
-		if curl -fs -o /dev/null "http://127.0.0.1:$port/demo/echo"; then
+	"${server_cpu[@]}" java $JAVA_OPTS -jar "$jar" --server.port="$p" --reqctx.enabled="$1" \
+		--logging.level.root=warn --spring.main.banner-mode=off >"$OUT/server-round$2-reqctx-$1.log" 2>&1 &
+	pid[$1]=$!
+	port[$1]=$p
+}
+
+await_server() { # $1 = true|false
+	for _ in $(seq 1 1200); do
+		if curl -fs -o /dev/null "http://127.0.0.1:${port[$1]}/demo/echo"; then
 			return
 		fi
-		kill -0 "$server_pid" 2>/dev/null || { echo "server exited; see $OUT/server-$1-$port.log" >&2; exit 1; }
+		kill -0 "${pid[$1]}" 2>/dev/null || { echo "server exited; see $OUT/server-*-reqctx-$1.log" >&2; exit 1; }
 		sleep 0.1
 	done
-	echo "server did not start in 60 s" >&2
+	echo "server did not start in 120 s" >&2
 	exit 1
 }
 
-stop_server() {
-	kill "$server_pid" 2>/dev/null || true
-	wait "$server_pid" 2>/dev/null || true
-	server_pid=
+stop_servers() {
+	for mode in true false; do
+		kill "${pid[$mode]}" 2>/dev/null || true
+		wait "${pid[$mode]}" 2>/dev/null || true
+	done
+	pid=()
 }
 
 # Latency as wrk prints it (870.00us, 1.23ms, 1.01s) in microseconds.
@@ -98,59 +100,64 @@ if [ -n "${REQUEST_ID:-}" ]; then
 	header=(-H "X-Request-Id: $REQUEST_ID")
 fi
 
-run_one() { # $1 = true|false, $2 = round; prints "rps p50us p99us"
-	local port raw
-	port=$(free_port)
-	start_server "$1" "$port"
-	"${wrk_cpu[@]}" wrk -t"$THREADS" -c"$CONNECTIONS" -d"$WARMUP" "${header[@]}" "http://127.0.0.1:$port/demo/echo" >/dev/null
-	raw="$OUT/round$2-reqctx-$1.txt"
+burst() { # $1 = true|false, $2 = file, $3 = duration; prints "rps p50us p99us"
 	{
-		echo "# $(date -Is) reqctx.enabled=$1 round $2 load: $(cut -d' ' -f1-3 /proc/loadavg)"
-		"${wrk_cpu[@]}" wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency "${header[@]}" "http://127.0.0.1:$port/demo/echo"
-	} >"$raw"
-	stop_server
-	if grep -q 'Non-2xx' "$raw"; then
-		echo "non-2xx responses in $raw" >&2
+		echo "# $(date -Is) reqctx.enabled=$1 load: $(cut -d' ' -f1-3 /proc/loadavg)"
+		"${wrk_cpu[@]}" wrk -t"$THREADS" -c"$CONNECTIONS" -d"$3" --latency "${header[@]}" "http://127.0.0.1:${port[$1]}/demo/echo"
+	} >"$2"
+	if grep -q 'Non-2xx\|Socket errors' "$2"; then
+		echo "errors in $2" >&2
 		exit 1
 	fi
-	local rps p50 p99
-	rps=$(awk '/^Requests\/sec:/ { print $2 }' "$raw")
-	p50=$(to_us "$(awk '$1 == "50%" { print $2 }' "$raw")")
-	p99=$(to_us "$(awk '$1 == "99%" { print $2 }' "$raw")")
-	echo "$rps $p50 $p99"
+	echo "$(awk '/^Requests\/sec:/ { print $2 }' "$2") $(to_us "$(awk '$1 == "50%" { print $2 }' "$2")") $(to_us "$(awk '$1 == "99%" { print $2 }' "$2")")"
 }
 
 summary="$OUT/summary.txt"
 {
 	echo "# wrk-overhead $(date -Is)"
 	echo "# $(java -version 2>&1 | head -1); nproc $(nproc); load at start $(cut -d' ' -f1-3 /proc/loadavg)"
-	echo "# wrk -t$THREADS -c$CONNECTIONS -d$DURATION --latency (warm-up $WARMUP), pinned: $([ ${#server_cpu[@]} -gt 0 ] && echo 'server cpu 0, wrk cpu 1' || echo no)," \
-		"request id: ${REQUEST_ID:-generated}, JAVA_OPTS: $JAVA_OPTS"
-	printf '%-6s %-5s %10s %10s %10s %10s %10s %10s %8s %8s\n' round order on_rps off_rps on_p50us off_p50us on_p99us off_p99us ratio p99_ratio
+	echo "# $ROUNDS round(s) x $PAIRS pairs of wrk -t$THREADS -c$CONNECTIONS -d$DURATION --latency /demo/echo (warm-up $WARMUP per service and round)," \
+		"pinned: $([ ${#server_cpu[@]} -gt 0 ] && echo 'both services cpu 0, wrk cpu 1' || echo no)," \
+		"request id: ${REQUEST_ID:-generated by the filter}, JAVA_OPTS: $JAVA_OPTS"
+	printf '%-5s %-4s %-7s %9s %9s %9s %9s %9s %9s %7s %7s\n' round pair order on_rps off_rps on_p50us off_p50us on_p99us off_p99us ratio p99rat
 } | tee "$summary"
 
 ratios=() p99ratios=() on_p50s=() off_p50s=() on_p99s=() off_p99s=()
 for round in $(seq 1 "$ROUNDS"); do
-	if [ $((round % 2)) -eq 1 ]; then order=(true false); else order=(false true); fi
-	declare -A result=()
-	for mode in "${order[@]}"; do
-		result[$mode]=$(run_one "$mode" "$round")
+	start_server true "$round"
+	start_server false "$round"
+	await_server true
+	await_server false
+	# Warm-up in slices, alternating, so both JITs get the same treatment.
+	for _ in 1 2 3; do
+		for mode in true false; do
+			"${wrk_cpu[@]}" wrk -t"$THREADS" -c"$CONNECTIONS" -d"$(( ${WARMUP%s} / 3 ))s" "${header[@]}" "http://127.0.0.1:${port[$mode]}/demo/echo" >/dev/null
+		done
 	done
-	read -r on_rps on_p50 on_p99 <<<"${result[true]}"
-	read -r off_rps off_p50 off_p99 <<<"${result[false]}"
-	ratio=$(awk -v a="$on_rps" -v b="$off_rps" 'BEGIN { printf "%.3f", a / b }')
-	p99ratio=$(awk -v a="$on_p99" -v b="$off_p99" 'BEGIN { printf "%.3f", a / b }')
-	ratios+=("$ratio") p99ratios+=("$p99ratio")
-	on_p50s+=("$on_p50") off_p50s+=("$off_p50") on_p99s+=("$on_p99") off_p99s+=("$off_p99")
-	printf '%-6s %-5s %10s %10s %10s %10s %10s %10s %8s %8s\n' "$round" "${order[0]:0:2}/${order[1]:0:3}" \
-		"$on_rps" "$off_rps" "$on_p50" "$off_p50" "$on_p99" "$off_p99" "$ratio" "$p99ratio" | tee -a "$summary"
-	unset result
+	for pair in $(seq 1 "$PAIRS"); do
+		if [ $(((round + pair) % 2)) -eq 0 ]; then order=(true false); else order=(false true); fi
+		declare -A result=()
+		for mode in "${order[@]}"; do
+			result[$mode]=$(burst "$mode" "$OUT/round$round-pair$pair-reqctx-$mode.txt" "$DURATION")
+		done
+		read -r on_rps on_p50 on_p99 <<<"${result[true]}"
+		read -r off_rps off_p50 off_p99 <<<"${result[false]}"
+		ratio=$(awk -v a="$on_rps" -v b="$off_rps" 'BEGIN { printf "%.3f", a / b }')
+		p99ratio=$(awk -v a="$on_p99" -v b="$off_p99" 'BEGIN { printf "%.3f", a / b }')
+		ratios+=("$ratio") p99ratios+=("$p99ratio")
+		on_p50s+=("$on_p50") off_p50s+=("$off_p50") on_p99s+=("$on_p99") off_p99s+=("$off_p99")
+		printf '%-5s %-4s %-7s %9s %9s %9s %9s %9s %9s %7s %7s\n' "$round" "$pair" "${order[0]:0:2}/${order[1]:0:2}" \
+			"$on_rps" "$off_rps" "$on_p50" "$off_p50" "$on_p99" "$off_p99" "$ratio" "$p99ratio" | tee -a "$summary"
+		unset result
+	done
+	stop_servers
 done
 
 median() { printf '%s\n' "$@" | sort -g | awk '{ a[NR] = $1 } END { if (NR % 2) print a[(NR + 1) / 2]; else printf "%.3f\n", (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
+quartiles() { printf '%s\n' "$@" | sort -g | awk '{ a[NR] = $1 } END { printf "%s..%s", a[int((NR + 3) / 4)], a[int((3 * NR + 3) / 4)] }'; }
 {
-	echo "median throughput ratio on/off: $(median "${ratios[@]}") (rounds: ${ratios[*]})"
-	echo "median p99 ratio on/off:        $(median "${p99ratios[@]}") (rounds: ${p99ratios[*]})"
+	echo "median throughput ratio on/off: $(median "${ratios[@]}") (interquartile $(quartiles "${ratios[@]}"), ${#ratios[@]} pairs)"
+	echo "median p99 ratio on/off:        $(median "${p99ratios[@]}") (interquartile $(quartiles "${p99ratios[@]}"))"
 	echo "median p50 us: on $(median "${on_p50s[@]}") off $(median "${off_p50s[@]}")"
 	echo "median p99 us: on $(median "${on_p99s[@]}") off $(median "${off_p99s[@]}")"
 	echo "# load at end $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -60,6 +60,8 @@ public class RequestLifecycleBenchmarks {
 
 	private MockHttpServletRequest request;
 
+	private MockHttpServletRequest bareRequest;
+
 	private MockHttpServletResponse response;
 
 	private final RequestInfo info = new RequestInfo("GET", "/orders");
@@ -76,6 +78,7 @@ public class RequestLifecycleBenchmarks {
 		this.request = new MockHttpServletRequest("GET", "/orders");
 		this.request.addHeader("X-Request-Id", "bench-request-1");
 		this.request.addHeader("Request-Timeout-Ms", "2000");
+		this.bareRequest = new MockHttpServletRequest("GET", "/orders");
 		this.response = new MockHttpServletResponse();
 	}
 
@@ -107,6 +110,14 @@ public class RequestLifecycleBenchmarks {
 	public Object filter() throws IOException, ServletException {
 		this.request.removeAttribute(RequestContextFilter.CONTEXT_ATTRIBUTE);
 		this.filter.doFilter(this.request, this.response, NO_OP);
+		return this.response;
+	}
+
+	/** A client that sends neither request id nor budget: the filter generates the id. */
+	@Benchmark
+	public Object filterNoHeaders() throws IOException, ServletException {
+		this.bareRequest.removeAttribute(RequestContextFilter.CONTEXT_ATTRIBUTE);
+		this.filter.doFilter(this.bareRequest, this.response, NO_OP);
 		return this.response;
 	}
 

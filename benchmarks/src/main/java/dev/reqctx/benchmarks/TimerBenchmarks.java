@@ -22,7 +22,11 @@ import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * Scheduling and cancelling a deadline with 0, 1,000 and 10,000 other deadlines pending: the
- * timer must stay flat (a heap with indexed removal, not a list that is purged).
+ * timer must stay flat (a heap with indexed removal, not a list that is purged). The pending
+ * deadlines are spread over 1 to 10 minutes from now; the new one is either {@code earliest}
+ * (30 s: it becomes the head of the heap, the worst case, as for a request with a shorter
+ * timeout than those in flight) or {@code latest} (30 min: it stays at the bottom, as for
+ * requests that all get the same timeout, each new deadline after the others).
  */
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
@@ -35,10 +39,16 @@ public class TimerBenchmarks {
 	@Param({ "0", "1000", "10000" })
 	public int pending;
 
+	@Param({ "earliest", "latest" })
+	public String newDeadline;
+
+	private Duration timeout;
+
 	private final List<CancellableContext> others = new ArrayList<>();
 
 	@Setup(Level.Trial)
 	public void setUp() {
+		this.timeout = "earliest".equals(this.newDeadline) ? Duration.ofSeconds(30) : Duration.ofMinutes(30);
 		for (int i = 0; i < this.pending; i++) {
 			// Spread over the next ten minutes, like the deadlines of requests in flight.
 			this.others.add(RequestContext.root().withTimeout(Duration.ofMillis(60_000 + (i * 53L) % 540_000)));
@@ -52,7 +62,7 @@ public class TimerBenchmarks {
 
 	@Benchmark
 	public boolean scheduleAndCancel() {
-		CancellableContext ctx = RequestContext.root().withTimeout(Duration.ofSeconds(30));
+		CancellableContext ctx = RequestContext.root().withTimeout(this.timeout);
 		return ctx.cancel();
 	}
 

@@ -1,19 +1,37 @@
 package dev.reqctx.benchmarks.load;
 
+import java.lang.reflect.Field;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.concurrent.locks.LockSupport;
 
+import org.h2.api.ErrorCode;
+import org.h2.command.Command;
 import org.h2.engine.SessionLocal;
 import org.h2.jdbc.JdbcConnection;
 import org.h2.message.DbException;
 
 /**
  * An H2 function that sleeps and stops when its statement is cancelled or times out. H2 never
- * interrupts a running Java function, so it looks at its session's cancel flag every 100 µs:
- * fine enough that the function's own polling does not hide the latency being measured.
+ * interrupts a running Java function, and its own checks are split: the session notices a query
+ * timeout, while {@code Statement.cancel()} only sets a private flag on the running command. So
+ * this looks at both every 100 µs: fine enough that the function's own polling does not hide the
+ * latency being measured.
  */
 public final class H2SleepFunction {
+
+	/** The flag {@code Statement.cancel()} sets; H2 has no public way to read it. */
+	private static final Field COMMAND_CANCEL;
+
+	static {
+		try {
+			COMMAND_CANCEL = Command.class.getDeclaredField("cancel");
+			COMMAND_CANCEL.setAccessible(true);
+		}
+		catch (NoSuchFieldException ex) {
+			throw new ExceptionInInitializerError(ex);
+		}
+	}
 
 	private H2SleepFunction() {
 	}
@@ -27,15 +45,22 @@ public final class H2SleepFunction {
 	 */
 	public static int sleepMs(Connection connection, int millis) throws SQLException {
 		SessionLocal session = (SessionLocal) ((JdbcConnection) connection).getSession();
+		Command command = session.getCurrentCommand();
 		long end = System.nanoTime() + millis * 1_000_000L;
 		try {
 			while (System.nanoTime() - end < 0) {
 				session.checkCanceled();
+				if (command != null && COMMAND_CANCEL.getBoolean(command)) {
+					throw DbException.get(ErrorCode.STATEMENT_WAS_CANCELED);
+				}
 				LockSupport.parkNanos(100_000);
 			}
 		}
 		catch (DbException ex) {
 			throw ex.getSQLException();
+		}
+		catch (IllegalAccessException ex) {
+			throw new IllegalStateException(ex);
 		}
 		return 1;
 	}

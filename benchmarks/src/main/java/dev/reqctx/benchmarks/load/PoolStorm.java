@@ -98,8 +98,8 @@ public final class PoolStorm {
 					byMode.computeIfAbsent(result.mode(), (k) -> new ArrayList<>()).add(result);
 				}
 			}
-			System.out.printf("%nsummary (all rounds)%n%-18s %9s %10s %22s %18s%n", "mode", "fast ok", "ok rate",
-					"fast p50 / p99 ms", "pool free after ms");
+			System.out.printf("%nsummary (all rounds)%n%-18s %9s %10s %22s  %s%n", "mode", "fast ok", "ok rate",
+					"fast p50 / p99 ms", "pool free after ms, per round");
 			byMode.forEach((mode, results) -> {
 				List<Long> latencies = new ArrayList<>();
 				long ok = 0;
@@ -109,10 +109,10 @@ public final class PoolStorm {
 					latencies.addAll(r.fastLatencies());
 					ok += r.fastOk();
 					total += r.fastTotal();
-					free.add(r.freeAfter());
+					free.add(r.freeAfter() + " (last slow answered " + r.lastSlowDone() + ")");
 				}
 				Stats s = new Stats(latencies);
-				System.out.printf(Locale.ROOT, "%-18s %4d/%-4d %9.2f%% %22s %18s%n", mode, ok, total, 100.0 * ok / total,
+				System.out.printf(Locale.ROOT, "%-18s %4d/%-4d %9.2f%% %22s  %s%n", mode, ok, total, 100.0 * ok / total,
 						Stats.ms(s.percentile(50)) + " / " + Stats.ms(s.percentile(99)), String.join(", ", free));
 			});
 			try (Statement st = monitor.createStatement()) {
@@ -185,10 +185,16 @@ public final class PoolStorm {
 				}
 			}
 			Map<String, Integer> slowOutcomes = new TreeMap<>();
+			long lastSlowDone = -1;
 			for (CompletableFuture<Outcome> f : slow) {
-				slowOutcomes.merge(f.getNow(Outcome.PENDING).what(), 1, Integer::sum);
+				Outcome o = f.getNow(Outcome.PENDING);
+				slowOutcomes.merge(o.what(), 1, Integer::sum);
+				lastSlowDone = (o.doneAt() < 0 || lastSlowDone == Long.MAX_VALUE) ? Long.MAX_VALUE
+						: Math.max(lastSlowDone, o.doneAt() - t0);
 			}
-			return new Round(mode, round, fast.size(), ok, latencies, watcher.freeAfter(), slowOutcomes,
+			String lastSlow = (lastSlowDone == Long.MAX_VALUE) ? "never (> window)"
+					: Long.toString(TimeUnit.NANOSECONDS.toMillis(lastSlowDone));
+			return new Round(mode, round, fast.size(), ok, latencies, watcher.freeAfter(), lastSlow, slowOutcomes,
 					Stats.load());
 		}
 		finally {
@@ -215,9 +221,10 @@ public final class PoolStorm {
 			.handle((response, failure) -> {
 				long nanos = System.nanoTime() - start;
 				if (failure != null) {
-					return new Outcome(false, nanos, "client timeout or error");
+					return new Outcome(false, nanos, "client timeout or error", start + nanos);
 				}
-				return new Outcome(response.statusCode() == 200, nanos, Integer.toString(response.statusCode()));
+				return new Outcome(response.statusCode() == 200, nanos, Integer.toString(response.statusCode()),
+						start + nanos);
 			});
 	}
 
@@ -248,24 +255,24 @@ public final class PoolStorm {
 		}
 	}
 
-	private record Outcome(boolean ok, long nanos, String what) {
+	private record Outcome(boolean ok, long nanos, String what, long doneAt) {
 
-		static final Outcome PENDING = new Outcome(false, FAST_CLIENT_TIMEOUT.toNanos(), "still running at the end");
+		static final Outcome PENDING = new Outcome(false, FAST_CLIENT_TIMEOUT.toNanos(), "still running at the end", -1);
 
 	}
 
 	private record Round(String mode, int round, long fastTotal, long fastOk, List<Long> fastLatencies,
-			String freeAfter, Map<String, Integer> slowOutcomes, String load) {
+			String freeAfter, String lastSlowDone, Map<String, Integer> slowOutcomes, String load) {
 
 		@Override
 		public String toString() {
 			Stats s = new Stats(this.fastLatencies);
 			return String.format(Locale.ROOT,
 					"round %d %-18s fast ok %d/%d (%.2f%%), fast p50 %s p99 %s max %s ms; pool free after %s ms;"
-							+ " slow requests: %s; load %s",
+							+ " last slow request answered after %s ms; slow requests: %s; load %s",
 					this.round, this.mode, this.fastOk, this.fastTotal, 100.0 * this.fastOk / this.fastTotal,
 					Stats.ms(s.percentile(50)), Stats.ms(s.percentile(99)), Stats.ms(s.max()), this.freeAfter,
-					this.slowOutcomes, this.load);
+					this.lastSlowDone, this.slowOutcomes, this.load);
 		}
 
 	}
