@@ -162,7 +162,7 @@ public final class CancellableContext extends RequestContext implements AutoClos
 				cancel(CancellationCause.DEADLINE_EXCEEDED);
 			}
 			else {
-				DeadlineTimer.INSTANCE.schedule(this);
+				DeadlineTimer.schedule(this);
 			}
 		}
 	}
@@ -201,7 +201,7 @@ public final class CancellableContext extends RequestContext implements AutoClos
 			this.head = null;
 		}
 		if (this.timed) {
-			DeadlineTimer.INSTANCE.remove(this);
+			DeadlineTimer.remove(this);
 		}
 		ChildLink link = this.parentLink;
 		if (link != null) {
