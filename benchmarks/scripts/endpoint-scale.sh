@@ -3,7 +3,8 @@
 # starting and finishing. The sample service runs with InFlightRequests (benchmarks module),
 # which keeps N request contexts registered the way the filter registers them and replaces them
 # continuously. Alternates, each round: wrk on /demo/echo alone (A), then wrk on /demo/echo while
-# a loop lists the endpoint with its default limit (B1) and with ?limit=N (B2). Prints the list
+# a loop lists the endpoint with its default limit (B1) and with ?limit=N (B2), then the loop
+# alone, with no other HTTP load (C: what a listing costs by itself). Prints the list
 # latency (curl time_total) and the echo throughput and p99 with the listing vs without it.
 #
 #   benchmarks/scripts/endpoint-scale.sh              # N=10000, 3 rounds of 8 s windows
@@ -68,12 +69,13 @@ list_loop() { # $1 = query, $2 = file; lists until the window ends (bounded by c
 	local end=$((SECONDS + WINDOW))
 	for _ in $(seq 1 1000); do
 		[ "$SECONDS" -lt "$end" ] || break
-		"${client_cpu[@]}" curl -fs -o "$OUT/last-list.json" -w '%{time_total} %{size_download}\n' "$base/actuator/requestcontexts$1" >>"$2"
+		"${client_cpu[@]}" curl -fs -o /dev/null -w '%{time_total} %{size_download}\n' "$base/actuator/requestcontexts$1" >>"$2"
 	done
 }
 
 : >"$OUT/list-default.txt"
 : >"$OUT/list-limit.txt"
+: >"$OUT/list-idle.txt"
 printf '%-6s %-22s %10s %10s\n' round window echo_rps echo_p99 | tee -a "$OUT/summary.txt"
 for round in $(seq 1 "$ROUNDS"); do
 	read -r a_rps a_p99 <<<"$(wrk_window "r$round-alone")"
@@ -86,6 +88,8 @@ for round in $(seq 1 "$ROUNDS"); do
 	read -r c_rps c_p99 <<<"$(wrk_window "r$round-listing-limit")"
 	wait $!
 	printf '%-6s %-22s %10s %10s\n' "$round" "B2: + list ?limit=$IN_FLIGHT" "$c_rps" "$c_p99" | tee -a "$OUT/summary.txt"
+	# C: the listing with no other HTTP load (the churn of contexts goes on): its own cost.
+	list_loop "" "$OUT/list-idle.txt"
 done
 
 stats() { # time_total in seconds per line -> n p50 p99 max in ms, and the response size
@@ -96,6 +100,7 @@ stats() { # time_total in seconds per line -> n p50 p99 max in ms, and the respo
 {
 	echo "list, default limit:       $(stats "$OUT/list-default.txt")"
 	echo "list, ?limit=$IN_FLIGHT:      $(stats "$OUT/list-limit.txt")"
+	echo "list, no other HTTP load:  $(stats "$OUT/list-idle.txt")"
 	echo "# echo rps and p99 per window are in the table above (B vs A: the listing's effect on requests)"
 	echo "# load at end $(cut -d' ' -f1-3 /proc/loadavg)"
 } | tee -a "$OUT/summary.txt"
