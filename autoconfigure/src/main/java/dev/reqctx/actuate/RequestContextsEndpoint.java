@@ -150,9 +150,14 @@ public class RequestContextsEndpoint {
 	private ContextDescriptor describe(ContextSnapshot snapshot, boolean showUnsanitized, @Nullable List<String> stack) {
 		Map<String, Object> values = new LinkedHashMap<>();
 		String requestId = null;
+		String traceId = null;
 		for (Map.Entry<ContextKey<?>, Object> entry : snapshot.values().entrySet()) {
 			if (entry.getKey() == StandardKeys.REQUEST_ID) {
 				requestId = (String) entry.getValue();
+				continue;
+			}
+			if (entry.getKey() == StandardKeys.TRACE_ID) {
+				traceId = (String) entry.getValue();
 				continue;
 			}
 			String key = entry.getKey().name();
@@ -172,7 +177,7 @@ public class RequestContextsEndpoint {
 		RequestInfo request = (label instanceof RequestInfo info) ? info : null;
 		String state = (snapshot.cancellation() != null) ? "CANCELLED"
 				: (snapshot.kind() == ContextKind.TASK) ? ((snapshot.thread() != null) ? "RUNNING" : "QUEUED") : "ACTIVE";
-		return new ContextDescriptor(snapshot.id(), snapshot.kind().name(), requestId,
+		return new ContextDescriptor(snapshot.id(), snapshot.kind().name(), requestId, traceId,
 				(request != null) ? request.method() : null, (request != null) ? request.path() : null,
 				(request == null && label != null) ? label.toString() : null, snapshot.ageMillis(), snapshot.remainingMillis(), state,
 				snapshot.cancellation(), snapshot.thread(), values, operations, children, stack);
@@ -212,6 +217,7 @@ public class RequestContextsEndpoint {
 	 * @param id the context id
 	 * @param kind {@code REQUEST}, {@code TASK} or {@code SCOPE}
 	 * @param requestId the request id, for requests
+	 * @param traceId the trace id of the request's span, when a tracer is present
 	 * @param method the HTTP method, for requests
 	 * @param path the request path without query, for requests
 	 * @param name the label of a non-request context
@@ -225,8 +231,8 @@ public class RequestContextsEndpoint {
 	 * @param children child contexts (tasks, scopes)
 	 * @param stack the running thread's stack (single-context view only)
 	 */
-	public record ContextDescriptor(String id, String kind, @Nullable String requestId, @Nullable String method,
-			@Nullable String path, @Nullable String name, long ageMs, @Nullable Long remainingMs, String state,
+	public record ContextDescriptor(String id, String kind, @Nullable String requestId, @Nullable String traceId,
+			@Nullable String method, @Nullable String path, @Nullable String name, long ageMs, @Nullable Long remainingMs, String state,
 			@Nullable CancellationCause cause, @Nullable String thread, Map<String, Object> values,
 			List<OperationDescriptor> operations, List<ContextDescriptor> children, @Nullable List<String> stack)
 			implements OperationResponseBody {
