@@ -247,6 +247,30 @@ public final class CancellableContext extends RequestContext implements AutoClos
 		cancel(CancellationCause.DEADLINE_EXCEEDED);
 	}
 
+	/**
+	 * Cancels this context with {@link CancellationCause#DEADLINE_EXCEEDED} if its deadline has
+	 * passed and the timer has not got to it yet.
+	 * @return {@code true} if this context is cancelled on return
+	 */
+	boolean expireIfDue() {
+		Deadline d = this.deadline;
+		if (d == null || !d.isExpired()) {
+			return this.cancellation != null;
+		}
+		// The deadline belongs to the nearest timed ancestor-or-self: expire that one, as the
+		// timer would, so every context under it agrees on the cause.
+		CancellableContext owner = this;
+		while (!owner.timed && owner.parent != null) {
+			owner = owner.parent;
+		}
+		owner.cancel(CancellationCause.DEADLINE_EXCEEDED);
+		if (this.cancellation == null) {
+			// Another thread is cancelling the owner and has not reached us yet.
+			cancel(CancellationCause.DEADLINE_EXCEEDED);
+		}
+		return true;
+	}
+
 	ContextCancelledException newCancelledException(Throwable failure) {
 		CancellationCause cause = this.cancellation;
 		return ContextCancelledException.of(id(), cause, this.cancelledAtNanos - this.startNanos, failure);

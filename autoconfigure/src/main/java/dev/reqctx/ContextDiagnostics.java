@@ -24,6 +24,8 @@ public final class ContextDiagnostics {
 
 	private static final AtomicReference<String> LAST_MISUSE = new AtomicReference<>();
 
+	private static final AtomicReference<Throwable> LAST_MISUSE_SITE = new AtomicReference<>();
+
 	static volatile boolean strict;
 
 	private ContextDiagnostics() {
@@ -59,6 +61,14 @@ public final class ContextDiagnostics {
 	 */
 	public static String lastMisuse() {
 		return LAST_MISUSE.get();
+	}
+
+	/**
+	 * Returns where the context of the most recent "left bound" report was attached.
+	 * @return the attach site (strict mode only), or {@code null}
+	 */
+	public static Throwable lastMisuseSite() {
+		return LAST_MISUSE_SITE.get();
 	}
 
 	/**
@@ -122,7 +132,9 @@ public final class ContextDiagnostics {
 		LAST_MISUSE.set(message);
 		Throwable site = (binding.attachSites != null && binding.depth < binding.attachSites.length)
 				? binding.attachSites[binding.depth] : null;
-		LOGGER.log(Level.WARNING, message, site);
+		LAST_MISUSE_SITE.set(site);
+		LOGGER.log(Level.WARNING, (site != null) ? message + "; it was attached at:"
+				: message + "; set reqctx.strict=true to see where it was attached", site);
 		binding.context = null;
 		binding.depth = 0;
 		binding.attachSites = null;

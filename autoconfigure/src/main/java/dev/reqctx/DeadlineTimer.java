@@ -29,6 +29,16 @@ final class DeadlineTimer {
 
 	private Thread thread;
 
+	/**
+	 * When the timer thread will next wake up by itself; {@code idle} when it waits for a
+	 * signal. Scheduling signals the thread only for a deadline earlier than that: with
+	 * requests of similar timeouts, new deadlines come after the head, so almost no schedule
+	 * pays for waking a thread.
+	 */
+	private long wakeAt;
+
+	private boolean idle = true;
+
 	private DeadlineTimer() {
 	}
 
@@ -49,7 +59,7 @@ final class DeadlineTimer {
 				if (this.thread == null) {
 					startThread();
 				}
-				else {
+				else if (this.idle || when - this.wakeAt < 0) {
 					this.headChanged.signal();
 				}
 			}
@@ -158,12 +168,16 @@ final class DeadlineTimer {
 			lock.lock();
 			try {
 				if (this.size == 0) {
+					this.idle = true;
 					this.headChanged.awaitUninterruptibly();
 					continue;
 				}
 				CancellableContext head = this.heap[0];
-				long delay = head.effectiveDeadline().nanoTime() - System.nanoTime();
+				long headAt = head.effectiveDeadline().nanoTime();
+				long delay = headAt - System.nanoTime();
 				if (delay > 0) {
+					this.idle = false;
+					this.wakeAt = headAt;
 					this.headChanged.awaitNanos(delay);
 					continue;
 				}

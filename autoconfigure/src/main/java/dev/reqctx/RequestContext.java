@@ -266,12 +266,18 @@ public sealed class RequestContext permits CancellableContext {
 	/**
 	 * Returns the exception that describes this context's cancellation, wrapping the failure
 	 * the cancellation caused, for integrations that translate an interrupted operation.
+	 * <p>A deadline that has passed counts even if the timer has not fired yet: the context is
+	 * cancelled with {@link CancellationCause#DEADLINE_EXCEEDED} on the spot, so an operation
+	 * that a driver's own timeout stopped a moment before the timer still reports the deadline.
 	 * @param failure the failure to wrap, may be {@code null}
 	 * @return the exception, or {@code null} if this context is not cancelled
 	 */
 	public ContextCancelledException cancellationException(Throwable failure) {
 		CancellableContext s = scope();
-		return (s != null && s.cancellationCause() != null) ? s.newCancelledException(failure) : null;
+		if (s == null || (s.cancellationCause() == null && !s.expireIfDue())) {
+			return null;
+		}
+		return s.newCancelledException(failure);
 	}
 
 	/**
@@ -365,8 +371,17 @@ public sealed class RequestContext permits CancellableContext {
 	@Override
 	public String toString() {
 		CancellableContext s = scope();
-		return (s != null) ? "RequestContext[scope=" + s.id() + "]"
-				: (this == ROOT) ? "RequestContext[root]" : "RequestContext[detached]";
+		if (s != null) {
+			return "RequestContext[scope=" + s.id() + "]";
+		}
+		if (this == ROOT) {
+			return "RequestContext[root]";
+		}
+		StringBuilder keys = new StringBuilder();
+		for (ValueNode node = this.values; node != null; node = node.next) {
+			keys.append((keys.length() > 0) ? "," : "").append(node.key.name());
+		}
+		return "RequestContext[uncancellable, values=" + keys + "]";
 	}
 
 	/** One link of the immutable value list. */

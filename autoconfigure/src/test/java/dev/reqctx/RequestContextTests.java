@@ -284,9 +284,10 @@ class RequestContextTests {
 	void strictModeReportsAContextLeftBoundWithWhereItWasAttached() {
 		ContextDiagnostics.setStrict(true);
 		try {
-			RequestContext.root().withValue(TENANT, "leaked").attach();
+			leakAScope();
 			assertThat(ContextDiagnostics.checkThreadClean("the next task")).isFalse();
 			assertThat(ContextDiagnostics.lastMisuse()).contains("still had").contains("the next task");
+			assertThat(ContextDiagnostics.lastMisuseSite().getStackTrace()[3].getMethodName()).isEqualTo("leakAScope");
 			assertThat(Scope.isAnyBound()).as("the check cleared the binding").isFalse();
 			assertThat(ContextDiagnostics.checkThreadClean("the next task")).isTrue();
 		}
@@ -434,6 +435,10 @@ class RequestContextTests {
 		assertThat(root.startOperation("jdbc", "x", null).remove()).isTrue();
 		assertThat(root.cancellationException(null)).isNull();
 		root.throwIfCancelled();
+	}
+
+	private static void leakAScope() {
+		RequestContext.root().withValue(TENANT, "leaked").attach();
 	}
 
 	private static void awaitCancelled(RequestContext ctx, Duration timeout) {

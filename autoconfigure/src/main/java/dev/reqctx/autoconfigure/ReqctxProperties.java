@@ -271,12 +271,51 @@ public class ReqctxProperties {
 		 */
 		private boolean enabled = true;
 
+		/**
+		 * Longest SQL text shown for a running statement in the live tree; longer text is cut.
+		 */
+		private int maxSqlLength = 200;
+
+		/**
+		 * How often to repeat a cancel that has not stopped its statement yet.
+		 */
+		private Duration cancelRetryInterval = Duration.ofMillis(100);
+
+		/**
+		 * How long a cancelled statement may run on before its connection is aborted and evicted.
+		 */
+		private Duration abortAfter = Duration.ofSeconds(5);
+
 		public boolean isEnabled() {
 			return this.enabled;
 		}
 
 		public void setEnabled(boolean enabled) {
 			this.enabled = enabled;
+		}
+
+		public int getMaxSqlLength() {
+			return this.maxSqlLength;
+		}
+
+		public void setMaxSqlLength(int maxSqlLength) {
+			this.maxSqlLength = maxSqlLength;
+		}
+
+		public Duration getCancelRetryInterval() {
+			return this.cancelRetryInterval;
+		}
+
+		public void setCancelRetryInterval(Duration cancelRetryInterval) {
+			this.cancelRetryInterval = cancelRetryInterval;
+		}
+
+		public Duration getAbortAfter() {
+			return this.abortAfter;
+		}
+
+		public void setAbortAfter(Duration abortAfter) {
+			this.abortAfter = abortAfter;
 		}
 
 	}

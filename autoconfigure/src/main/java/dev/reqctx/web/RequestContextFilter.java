@@ -10,6 +10,7 @@ import java.util.function.Function;
 import dev.reqctx.CancellableContext;
 import dev.reqctx.CancellationCause;
 import dev.reqctx.ContextCancelledException;
+import dev.reqctx.ContextDiagnostics;
 import dev.reqctx.ContextKind;
 import dev.reqctx.ContextObserver;
 import dev.reqctx.Deadline;
@@ -134,6 +135,9 @@ public final class RequestContextFilter implements Filter {
 			chain.doFilter(request, response);
 			return;
 		}
+		// A context left bound by earlier work on this pooled thread is reported and cleared,
+		// so this request starts clean whatever happened before.
+		ContextDiagnostics.checkThreadClean("a new request");
 		String requestId = request.getHeader(this.settings.requestIdHeader());
 		if (requestId == null || !RequestIds.isValid(requestId)) {
 			requestId = RequestIds.generate();

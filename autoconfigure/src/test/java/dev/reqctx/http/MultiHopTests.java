@@ -141,14 +141,21 @@ class MultiHopTests {
 		assertThat(Duration.ofNanos(closed - cancelledAt)).isLessThan(Duration.ofMillis(500));
 	}
 
+	/** Polls the live tree until the request shows (it may not have reached the filter yet). */
 	private String contextIdOf(String requestId) throws IOException, InterruptedException {
-		HttpResponse<String> list = this.caller.send(
-				HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/actuator/requestcontexts")).build(),
-				HttpResponse.BodyHandlers.ofString());
-		Matcher matcher = Pattern.compile("\"id\":\"([0-9a-f]+)\"[^{}]*\"requestId\":\"" + requestId + "\"")
-			.matcher(list.body());
-		assertThat(matcher.find()).as(list.body()).isTrue();
-		return matcher.group(1);
+		Pattern pattern = Pattern.compile("\"id\":\"([0-9a-f]+)\"[^{}]*\"requestId\":\"" + requestId + "\"");
+		long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+		while (true) {
+			HttpResponse<String> list = this.caller.send(
+					HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/actuator/requestcontexts")).build(),
+					HttpResponse.BodyHandlers.ofString());
+			Matcher matcher = pattern.matcher(list.body());
+			if (matcher.find()) {
+				return matcher.group(1);
+			}
+			assertThat(System.nanoTime() - deadline).as("%s listed in time: %s", requestId, list.body()).isNegative();
+			Thread.sleep(5);
+		}
 	}
 
 	@SpringBootConfiguration(proxyBeanMethods = false)

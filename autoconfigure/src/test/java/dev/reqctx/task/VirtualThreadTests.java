@@ -1,6 +1,9 @@
 package dev.reqctx.task;
 
 import java.lang.reflect.Method;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
@@ -14,7 +17,10 @@ import dev.reqctx.RequestContext;
 import dev.reqctx.RequestInfo;
 import dev.reqctx.Scope;
 import dev.reqctx.StandardKeys;
+import dev.reqctx.jdbc.ContextDataSource;
+import dev.reqctx.testsupport.PostgresServer;
 import dev.reqctx.testsupport.TestHttp;
+import com.zaxxer.hikari.HikariDataSource;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import tools.jackson.databind.JsonNode;
@@ -22,6 +28,7 @@ import tools.jackson.databind.JsonNode;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.context.SpringBootTest.WebEnvironment;
 import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.jdbc.core.JdbcTemplate;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
@@ -50,6 +57,38 @@ class VirtualThreadTests {
 		assertThat(task.get("requestId").asString()).isEqualTo("vt-1");
 		assertThat(task.get("remainingMs").asLong()).isBetween(1L, 2_000L);
 		assertThat(task.get("inTask").asBoolean()).isTrue();
+	}
+
+	@Test
+	void cancellingTheRequestStopsTheSqlOfVirtualThreadTasksOnPostgres() throws Exception {
+		PostgresServer postgres = PostgresServer.get();
+		ExecutorService virtual = ContextExecutors
+			.wrap((ExecutorService) Class.forName("java.util.concurrent.Executors")
+				.getMethod("newVirtualThreadPerTaskExecutor")
+				.invoke(null));
+		try (HikariDataSource pool = postgres.newHikariDataSource(4)) {
+			JdbcTemplate jdbc = new JdbcTemplate(new ContextDataSource(pool));
+			CancellableContext request = RequestContext.root()
+				.newChild(ContextKind.REQUEST, new RequestInfo("GET", "/vt-sql"), Deadline.after(1, TimeUnit.MINUTES));
+			List<Future<Integer>> sleeps = new ArrayList<>();
+			try (Scope scope = request.attach()) {
+				for (int i = 0; i < 3; i++) {
+					sleeps.add(virtual.submit(() -> jdbc.queryForObject("select 1 from pg_sleep(31)", Integer.class)));
+				}
+			}
+			assertThat(postgres.awaitActive("%pg_sleep(31)%", 3, Duration.ofSeconds(10))).isTrue();
+			request.cancel(CancellationCause.CANCELLED);
+			assertThat(postgres.awaitNoActive("%pg_sleep(31)%", Duration.ofSeconds(1))).isTrue();
+			for (Future<Integer> sleep : sleeps) {
+				assertThatExceptionOfType(java.util.concurrent.ExecutionException.class)
+					.isThrownBy(() -> sleep.get(5, TimeUnit.SECONDS))
+					.satisfies((ex) -> assertThat(ContextCancelledException.findIn(ex)).isNotNull());
+			}
+			request.close();
+		}
+		finally {
+			virtual.shutdownNow();
+		}
 	}
 
 	@Test

@@ -1,0 +1,65 @@
+package dev.reqctx.autoconfigure;
+
+import javax.sql.DataSource;
+
+import dev.reqctx.ContextObserver;
+import dev.reqctx.jdbc.ContextDataSource;
+
+import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.beans.factory.config.BeanDefinition;
+import org.springframework.beans.factory.config.BeanPostProcessor;
+import org.springframework.boot.autoconfigure.AutoConfiguration;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProperty;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Role;
+
+/**
+ * {@link AutoConfiguration Auto-configuration} that wraps every {@link DataSource} bean in a
+ * {@link ContextDataSource}, so statements run under their request's deadline and are cancelled
+ * with it.
+ */
+@AutoConfiguration(after = ReqctxAutoConfiguration.class)
+@ConditionalOnClass(DataSource.class)
+@ConditionalOnBooleanProperty(name = "reqctx.enabled", matchIfMissing = true)
+@ConditionalOnBooleanProperty(name = "reqctx.jdbc.enabled", matchIfMissing = true)
+public final class ReqctxJdbcAutoConfiguration {
+
+	@Bean
+	@Role(BeanDefinition.ROLE_INFRASTRUCTURE)
+	static ContextDataSourcePostProcessor reqctxContextDataSourcePostProcessor(
+			ObjectProvider<ReqctxProperties> properties, ObjectProvider<ContextObserver> observers) {
+		return new ContextDataSourcePostProcessor(properties, observers);
+	}
+
+	/**
+	 * Wraps {@link DataSource} beans. Its dependencies are resolved when the first data source
+	 * is wrapped, so that registering it initialises nothing early.
+	 */
+	static final class ContextDataSourcePostProcessor implements BeanPostProcessor {
+
+		private final ObjectProvider<ReqctxProperties> properties;
+
+		private final ObjectProvider<ContextObserver> observers;
+
+		ContextDataSourcePostProcessor(ObjectProvider<ReqctxProperties> properties,
+				ObjectProvider<ContextObserver> observers) {
+			this.properties = properties;
+			this.observers = observers;
+		}
+
+		@Override
+		public Object postProcessAfterInitialization(Object bean, String beanName) {
+			if (bean instanceof DataSource dataSource && !(bean instanceof ContextDataSource)) {
+				ReqctxProperties.Jdbc jdbc = this.properties.getIfAvailable(ReqctxProperties::new).getJdbc();
+				ContextDataSource.Settings settings = new ContextDataSource.Settings(jdbc.getMaxSqlLength(),
+						jdbc.getCancelRetryInterval(), jdbc.getAbortAfter());
+				return new ContextDataSource(dataSource, settings,
+						() -> this.observers.getIfAvailable(() -> ContextObserver.NONE));
+			}
+			return bean;
+		}
+
+	}
+
+}

@@ -1,0 +1,119 @@
+package dev.reqctx.benchmarks;
+
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import dev.reqctx.CancellableContext;
+import dev.reqctx.CancellationCause;
+import dev.reqctx.ContextKind;
+import dev.reqctx.Deadline;
+import dev.reqctx.LiveContexts;
+import dev.reqctx.RequestContext;
+import dev.reqctx.RequestInfo;
+import dev.reqctx.StandardKeys;
+import dev.reqctx.web.RequestContextFilter;
+import dev.reqctx.web.RequestContextFilterSettings;
+import jakarta.servlet.FilterChain;
+import jakarta.servlet.ServletException;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Warmup;
+
+import org.springframework.mock.web.MockHttpServletRequest;
+import org.springframework.mock.web.MockHttpServletResponse;
+
+/**
+ * The whole per-request lifecycle that reqctx adds, with 0 and 10,000 other requests in
+ * flight: create the request's context with its deadline (a timer entry), register it, bind
+ * it, unbind it, complete it (the timer entry goes) and unregister it. {@code filter} runs the
+ * real servlet filter around a no-op chain, including header parsing and the request id;
+ * {@code lifecycle} is the core work alone.
+ */
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.NANOSECONDS)
+@Warmup(iterations = 3, time = 1)
+@Measurement(iterations = 5, time = 1)
+@Fork(2)
+@State(org.openjdk.jmh.annotations.Scope.Thread)
+public class RequestLifecycleBenchmarks {
+
+	private static final FilterChain NO_OP = (request, response) -> {
+	};
+
+	@Param({ "0", "10000" })
+	public int inFlight;
+
+	private final List<CancellableContext> others = new ArrayList<>();
+
+	private RequestContextFilter filter;
+
+	private MockHttpServletRequest request;
+
+	private MockHttpServletResponse response;
+
+	private final RequestInfo info = new RequestInfo("GET", "/orders");
+
+	@Setup(Level.Trial)
+	public void setUp() {
+		for (int i = 0; i < this.inFlight; i++) {
+			CancellableContext other = RequestContext.root()
+				.newChild(ContextKind.REQUEST, this.info, Deadline.after(10, TimeUnit.MINUTES));
+			LiveContexts.register(other);
+			this.others.add(other);
+		}
+		this.filter = new RequestContextFilter(RequestContextFilterSettings.defaults());
+		this.request = new MockHttpServletRequest("GET", "/orders");
+		this.request.addHeader("X-Request-Id", "bench-request-1");
+		this.request.addHeader("Request-Timeout-Ms", "2000");
+		this.response = new MockHttpServletResponse();
+	}
+
+	@TearDown(Level.Trial)
+	public void tearDown() {
+		for (CancellableContext other : this.others) {
+			other.close();
+			LiveContexts.unregister(other);
+		}
+	}
+
+	@Benchmark
+	public boolean lifecycle() {
+		CancellableContext ctx = RequestContext.root()
+			.withValue(StandardKeys.REQUEST_ID, "bench-request-1")
+			.newChild(ContextKind.REQUEST, this.info, Deadline.after(30, TimeUnit.SECONDS));
+		ctx.runningOn(Thread.currentThread());
+		LiveContexts.register(ctx);
+		try (dev.reqctx.Scope scope = ctx.attach()) {
+			// the handler runs here
+		}
+		boolean completed = ctx.cancel(CancellationCause.COMPLETED);
+		ctx.runningOn(null);
+		LiveContexts.unregister(ctx);
+		return completed;
+	}
+
+	@Benchmark
+	public Object filter() throws IOException, ServletException {
+		this.request.removeAttribute(RequestContextFilter.CONTEXT_ATTRIBUTE);
+		this.filter.doFilter(this.request, this.response, NO_OP);
+		return this.response;
+	}
+
+	@Benchmark
+	public Object baselineNoFilter() throws IOException, ServletException {
+		NO_OP.doFilter(this.request, this.response);
+		return this.response;
+	}
+
+}

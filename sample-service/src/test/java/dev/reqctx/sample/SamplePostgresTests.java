@@ -1,0 +1,165 @@
+package dev.reqctx.sample;
+
+import java.io.IOException;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+
+import dev.reqctx.LiveContexts;
+import dev.reqctx.testsupport.PostgresServer;
+import dev.reqctx.testsupport.TestHttp;
+import dev.reqctx.testsupport.TestHttp.Response;
+import jakarta.servlet.FilterChain;
+import jakarta.servlet.ServletException;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.boot.test.context.SpringBootTest.WebEnvironment;
+import org.springframework.boot.test.context.TestConfiguration;
+import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.boot.web.servlet.FilterRegistrationBean;
+import org.springframework.context.annotation.Bean;
+import org.springframework.core.Ordered;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
+import org.springframework.web.filter.OncePerRequestFilter;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The sample service on a real PostgreSQL (its {@code postgres} profile), over real HTTP: when
+ * a request's deadline passes, every piece of its work stops on the database — the SQL of the
+ * last hop of a chain, of every fan-out task, and of an orphaned task — as
+ * {@code pg_stat_activity} shows.
+ */
+@SpringBootTest(webEnvironment = WebEnvironment.RANDOM_PORT, properties = "spring.profiles.active=postgres")
+class SamplePostgresTests {
+
+	private static final String SLEEP = "%pg_sleep%";
+
+	/** The budget header each hop received, by request id. */
+	static final Map<String, List<String>> budgets = new ConcurrentHashMap<>();
+
+	@DynamicPropertySource
+	static void postgres(DynamicPropertyRegistry registry) {
+		PostgresServer server = PostgresServer.get();
+		registry.add("spring.datasource.url", server::jdbcUrl);
+		registry.add("spring.datasource.username", server::username);
+		registry.add("spring.datasource.password", server::password);
+	}
+
+	@LocalServerPort
+	int port;
+
+	TestHttp http;
+
+	final PostgresServer postgres = PostgresServer.get();
+
+	private static boolean warmedUp;
+
+	@BeforeEach
+	void setUp() {
+		this.http = new TestHttp(this.port);
+		if (!warmedUp) {
+			// One cancelled chain first, so that class loading and the first cancel connection
+			// to PostgreSQL do not eat the budgets measured below.
+			this.http.get("/demo/chain?depth=2&seconds=5", "Request-Timeout-Ms", "300", "X-Request-Id", "warm-up");
+			warmedUp = true;
+		}
+		assertThat(this.postgres.awaitNoActive(SLEEP, Duration.ofSeconds(10))).as("no sleep left from before").isTrue();
+	}
+
+	@Test
+	void aThreeHopChainStopsEverywhereWhenTheFirstHopsDeadlinePasses() {
+		long start = System.nanoTime();
+		Response response = this.http.get("/demo/chain?depth=2&seconds=10", "Request-Timeout-Ms", "500",
+				"X-Request-Id", "pg-chain");
+		long answeredMs = elapsedMs(start);
+		assertThat(response.status()).isEqualTo(504);
+		assertThat(answeredMs).as("answered soon after the 500 ms deadline").isLessThan(1_000);
+		List<Long> seen = budgets.get("pg-chain").stream().map(Long::parseLong).toList();
+		assertThat(seen).hasSize(3);
+		assertThat(seen.get(0)).isEqualTo(500);
+		assertThat(seen.get(1)).isLessThan(seen.get(0));
+		assertThat(seen.get(2)).isLessThan(seen.get(1));
+		long checkBy = Math.max(0, 700 - elapsedMs(start));
+		assertThat(this.postgres.awaitNoActive(SLEEP, Duration.ofMillis(checkBy)))
+			.as("no hop's SQL is still running 200 ms after the deadline (budgets seen: %s)", seen).isTrue();
+		awaitRegistryEmpty();
+	}
+
+	@Test
+	void aSleepPastItsBudgetAnswers504AndLeavesTheDatabase() {
+		long start = System.nanoTime();
+		Response response = this.http.get("/demo/sleep?seconds=30", "Request-Timeout-Ms", "300");
+		assertThat(response.status()).isEqualTo(504);
+		assertThat(elapsedMs(start)).isLessThan(1_000);
+		assertThat(this.postgres.awaitNoActive(SLEEP, Duration.ofMillis(Math.max(0, 400 - elapsedMs(start)))))
+			.as("gone within 100 ms of the deadline").isTrue();
+		assertThat(this.http.get("/demo/orders").status()).as("the pool is healthy").isEqualTo(200);
+	}
+
+	@Test
+	void everyFanoutTasksSqlStopsAtTheRequestsDeadline() {
+		long start = System.nanoTime();
+		Response response = this.http.get("/demo/fanout?tasks=3&seconds=10", "Request-Timeout-Ms", "400");
+		assertThat(response.status()).isEqualTo(504);
+		assertThat(this.postgres.awaitNoActive(SLEEP, Duration.ofMillis(Math.max(0, 600 - elapsedMs(start)))))
+			.as("no task's SQL is still running 200 ms after the deadline").isTrue();
+		awaitRegistryEmpty();
+	}
+
+	@Test
+	void anOrphanedTasksSqlIsCancelledWhenItsRequestEnds() {
+		Response response = this.http.get("/demo/orphan?seconds=30");
+		assertThat(response.status()).isEqualTo(200);
+		assertThat(this.postgres.awaitNoActive(SLEEP, Duration.ofSeconds(2)))
+			.as("the orphan's statement was cancelled with its request").isTrue();
+	}
+
+	private static long elapsedMs(long start) {
+		return TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+	}
+
+	private static void awaitRegistryEmpty() {
+		long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+		while (LiveContexts.size() > 0) {
+			assertThat(System.nanoTime() - deadline).as("every request ended").isNegative();
+			Thread.onSpinWait();
+		}
+	}
+
+	@TestConfiguration
+	static class BudgetRecording {
+
+		/** Records the budget header every hop receives, before reqctx reads it. */
+		@Bean
+		FilterRegistrationBean<OncePerRequestFilter> budgetRecorder() {
+			OncePerRequestFilter filter = new OncePerRequestFilter() {
+
+				@Override
+				protected void doFilterInternal(HttpServletRequest request, HttpServletResponse response,
+						FilterChain chain) throws ServletException, IOException {
+					String id = request.getHeader("X-Request-Id");
+					String budget = request.getHeader("Request-Timeout-Ms");
+					if (id != null && budget != null) {
+						budgets.computeIfAbsent(id, (key) -> new CopyOnWriteArrayList<>()).add(budget);
+					}
+					chain.doFilter(request, response);
+				}
+
+			};
+			FilterRegistrationBean<OncePerRequestFilter> registration = new FilterRegistrationBean<>(filter);
+			registration.setOrder(Ordered.HIGHEST_PRECEDENCE);
+			return registration;
+		}
+
+	}
+
+}
