@@ -7,6 +7,7 @@ import java.util.concurrent.TimeUnit;
 
 import dev.reqctx.LiveContexts;
 import dev.reqctx.http.TestHttpServer;
+import dev.reqctx.testsupport.PostgresServer;
 import dev.reqctx.testsupport.TestHttp;
 import dev.reqctx.testsupport.TestHttp.Response;
 import io.micrometer.core.instrument.Counter;
@@ -48,13 +49,15 @@ class MetersIntegrationTests {
 	@BeforeAll
 	static void start() throws IOException {
 		backend = TestHttpServer.silent();
+		PostgresServer pg = PostgresServer.get();
 		application = new SpringApplicationBuilder(MetersTestApplication.class)
 			.properties("server.port=0", "server.address=127.0.0.1", "spring.main.banner-mode=off",
 					"management.endpoints.web.exposure.include=requestcontexts",
 					"spring.http.clients.imperative.factory=jdk", "spring.http.clients.read-timeout=10s",
 					// One pool thread, so a second task queues behind the first.
 					"spring.task.execution.pool.core-size=1", "spring.task.execution.pool.max-size=1",
-					"backend.url=" + backend.uri(""))
+					"backend.url=" + backend.uri(""), "spring.datasource.url=" + pg.jdbcUrl(),
+					"spring.datasource.username=" + pg.username(), "spring.datasource.password=" + pg.password())
 			.run();
 		registry = application.getBean(MeterRegistry.class);
 		http = new TestHttp(((WebServerApplicationContext) application).getWebServer().getPort());
@@ -172,6 +175,27 @@ class MetersIntegrationTests {
 		ValueAtPercentile[] percentiles = latency.takeSnapshot().percentileValues();
 		assertThat(percentiles).extracting(ValueAtPercentile::percentile).containsExactly(0.5, 0.95, 0.99);
 		System.out.printf("[meters] http cancel latency max %.2f ms, budget at call start %.0f ms%n",
+				latency.max(TimeUnit.MILLISECONDS), budget.max());
+	}
+
+	@Test
+	void aStatementCancelledOnTheDatabaseAtTheDeadlineIsCountedWithItsCancelLatencyAndStartingBudget() {
+		double cancelled = count("reqctx.operations.cancelled", "operation", "jdbc", "cause", "DEADLINE_EXCEEDED");
+		long statements = summaryCount("reqctx.budget.remaining", "operation", "jdbc");
+		long latencies = timerCount("reqctx.cancel.latency", "operation", "jdbc");
+		Response response = http.get("/m/sql", "Request-Timeout-Ms", "600");
+		assertThat(response.status()).as(response.body()).isEqualTo(504);
+		await().atMost(Duration.ofSeconds(10))
+			.untilAsserted(() -> assertThat(
+					count("reqctx.operations.cancelled", "operation", "jdbc", "cause", "DEADLINE_EXCEEDED"))
+				.isEqualTo(cancelled + 1));
+		assertThat(summaryCount("reqctx.budget.remaining", "operation", "jdbc")).isEqualTo(statements + 1);
+		DistributionSummary budget = registry.find("reqctx.budget.remaining").tag("operation", "jdbc").summary();
+		assertThat(budget.max()).isBetween(1.0, 600.0);
+		Timer latency = registry.find("reqctx.cancel.latency").tag("operation", "jdbc").timer();
+		assertThat(latency.count()).isEqualTo(latencies + 1);
+		assertThat(latency.max(TimeUnit.MILLISECONDS)).isGreaterThan(0).isLessThan(5_000);
+		System.out.printf("[meters] jdbc cancel latency max %.2f ms, budget at statement start %.0f ms%n",
 				latency.max(TimeUnit.MILLISECONDS), budget.max());
 	}
 

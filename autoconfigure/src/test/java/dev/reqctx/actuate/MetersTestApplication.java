@@ -10,6 +10,7 @@ import org.springframework.beans.factory.annotation.Value;
 import org.springframework.boot.SpringBootConfiguration;
 import org.springframework.boot.autoconfigure.EnableAutoConfiguration;
 import org.springframework.context.annotation.Import;
+import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.scheduling.annotation.Async;
 import org.springframework.scheduling.annotation.EnableAsync;
 import org.springframework.stereotype.Service;
@@ -21,7 +22,8 @@ import org.springframework.web.client.RestClient;
 
 /**
  * A web application whose requests end in each way the meters count: normally, at their
- * deadline, cancelled by an operator, leaving tasks behind, with an outbound call cut off.
+ * deadline, cancelled by an operator, leaving tasks behind, with an outbound call or a SQL
+ * statement cut off.
  */
 @SpringBootConfiguration
 @EnableAutoConfiguration
@@ -59,9 +61,13 @@ class MetersTestApplication {
 
 		private final RestClient backend;
 
-		MetersController(Worker worker, RestClient.Builder builder, @Value("${backend.url}") String backendUrl) {
+		private final JdbcClient jdbc;
+
+		MetersController(Worker worker, RestClient.Builder builder, @Value("${backend.url}") String backendUrl,
+				JdbcClient jdbc) {
 			this.worker = worker;
 			this.backend = builder.baseUrl(backendUrl).build();
+			this.jdbc = jdbc;
 		}
 
 		@GetMapping("/items/{id}")
@@ -87,6 +93,13 @@ class MetersTestApplication {
 			this.worker.queued(queuedTaskRan);
 			started.await(10, TimeUnit.SECONDS);
 			return "left two tasks behind";
+		}
+
+		/** A statement that sleeps on the database for longer than any budget in the tests. */
+		@GetMapping("/sql")
+		String sql() {
+			this.jdbc.sql("SELECT pg_sleep(20)").query().singleValue();
+			return "slept";
 		}
 
 		/** Calls a backend that never answers. */
