@@ -261,7 +261,11 @@ public final class RequestContextFilter implements Filter {
 
 	private void finish(CancellableContext ctx, HttpServletRequest request, HttpServletResponse response) {
 		CancellationCause cause = ctx.cause();
-		ctx.cancel(CancellationCause.COMPLETED);
+		// Completing runs the cancel listeners of leftover work (orphaned tasks report themselves):
+		// their log lines belong to this request too.
+		try (ThreadContextBinder.Restore restore = this.binder.bind(ctx)) {
+			ctx.cancel(CancellationCause.COMPLETED);
+		}
 		ctx.runningOn(null);
 		LiveContexts.unregister(ctx);
 		this.observer.requestFinished(ctx, routeOf(request, response),

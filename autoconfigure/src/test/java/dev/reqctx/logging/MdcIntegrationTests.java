@@ -6,14 +6,19 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import dev.reqctx.LiveContexts;
 import dev.reqctx.logging.MdcTestApplication.Dispatch;
+import dev.reqctx.task.ContextTasks;
 import dev.reqctx.testsupport.TestHttp;
 import dev.reqctx.testsupport.TestHttp.Response;
 import jakarta.servlet.DispatcherType;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.slf4j.LoggerFactory;
 import tools.jackson.databind.JsonNode;
 
 import org.springframework.beans.factory.annotation.Autowired;
@@ -109,6 +114,26 @@ class MdcIntegrationTests {
 			.isCloseTo(body.get("handler").get(MdcContextBinder.DEADLINE).asLong(), org.assertj.core.data.Offset.offset(2L));
 		assertThat(task.has("app.user")).as("the pool thread has none of the request thread's own MDC").isFalse();
 		awaitDispatches("mdc-task", DispatcherType.REQUEST);
+		assertThat(poolThreadMdc()).isEmpty();
+	}
+
+	@Test
+	void theWarningAboutAnOrphanedTaskCarriesItsRequestsId() throws Exception {
+		Logger logger = (Logger) LoggerFactory.getLogger(ContextTasks.class);
+		ListAppender<ILoggingEvent> appender = new ListAppender<>();
+		appender.start();
+		logger.addAppender(appender);
+		try {
+			assertThat(this.http.get("/mdc/orphan", "X-Request-Id", "mdc-orphan").status()).isEqualTo(200);
+			awaitDispatches("mdc-orphan", DispatcherType.REQUEST);
+			await().atMost(Duration.ofSeconds(10)).until(() -> !appender.list.isEmpty());
+			ILoggingEvent warning = appender.list.get(0);
+			assertThat(warning.getFormattedMessage()).contains("outlived its request");
+			assertThat(warning.getMDCPropertyMap()).containsEntry(MdcContextBinder.REQUEST_ID, "mdc-orphan");
+		}
+		finally {
+			logger.detachAppender(appender);
+		}
 		assertThat(poolThreadMdc()).isEmpty();
 	}
 

@@ -89,6 +89,15 @@ class MdcTestApplication {
 			return CompletableFuture.completedFuture(copy());
 		}
 
+		/** Outlives its request until the request's end cancels it. */
+		@Async
+		public void outlive(CountDownLatch started) throws InterruptedException {
+			CountDownLatch cancelled = new CountDownLatch(1);
+			RequestContext.current().onCancel(cancelled::countDown);
+			started.countDown();
+			cancelled.await(20, TimeUnit.SECONDS);
+		}
+
 	}
 
 	@RestController
@@ -124,6 +133,14 @@ class MdcTestApplication {
 		@GetMapping("/callable")
 		Callable<Map<String, String>> callable() {
 			return MdcTestApplication::copy;
+		}
+
+		@GetMapping("/orphan")
+		String orphan() throws InterruptedException {
+			CountDownLatch started = new CountDownLatch(1);
+			this.worker.outlive(started);
+			started.await(10, TimeUnit.SECONDS);
+			return "left a task behind";
 		}
 
 		@GetMapping("/task")
