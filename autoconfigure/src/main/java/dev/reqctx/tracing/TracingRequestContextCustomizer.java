@@ -23,7 +23,9 @@ import jakarta.servlet.http.HttpServletRequest;
  * gets an event {@code reqctx.cancelled <CAUSE>} at the moment of the cancel and a tag
  * {@value #CAUSE_TAG} with the cause, so a trace shows why the work stopped.
  * </ul>
- * Without a current span (or with a no-op tracer) it does nothing.
+ * An unsampled request still gets its trace id (logs and problem bodies correlate with the
+ * tracer's own log correlation), but nothing is recorded on its span. Without a current span,
+ * or with a no-op tracer, it does nothing.
  */
 public final class TracingRequestContextCustomizer implements RequestContextCustomizer {
 
@@ -48,7 +50,9 @@ public final class TracingRequestContextCustomizer implements RequestContextCust
 
 	@Override
 	public RequestContext customize(RequestContext base, HttpServletRequest request) {
-		Span span = currentSpan();
+		// An unsampled span is a no-op span but still has a trace id, and log lines and problem
+		// bodies of unsampled requests deserve correlation too; a no-op tracer's id is empty.
+		Span span = this.tracer.currentSpan();
 		if (span == null) {
 			return base;
 		}
@@ -58,7 +62,7 @@ public final class TracingRequestContextCustomizer implements RequestContextCust
 
 	@Override
 	public void started(CancellableContext context, HttpServletRequest request) {
-		Span span = currentSpan();
+		Span span = recordingSpan();
 		if (span == null) {
 			return;
 		}
@@ -77,7 +81,8 @@ public final class TracingRequestContextCustomizer implements RequestContextCust
 		});
 	}
 
-	private Span currentSpan() {
+	/** The current span if it records anything (is sampled), else {@code null}. */
+	private Span recordingSpan() {
 		Span span = this.tracer.currentSpan();
 		return (span != null && !span.isNoop()) ? span : null;
 	}
