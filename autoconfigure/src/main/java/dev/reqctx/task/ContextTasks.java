@@ -147,24 +147,16 @@ public final class ContextTasks implements OrphanHandler {
 	 */
 	public <V> Supplier<V> wrapSupplier(Supplier<V> task, String name) {
 		Objects.requireNonNull(task, "task must not be null");
-		RequestContext parent = RequestContext.current();
-		if (!parent.isCancellable()) {
-			return () -> {
-				ContextDiagnostics.checkThreadClean(name);
-				try (Scope scope = parent.attach(); ThreadContextBinder.Restore restore = this.binder.bind(parent)) {
-					return task.get();
-				}
-			};
-		}
-		CancellableContext ctx = fork(parent, name);
+		Callable<V> callable = wrap((Callable<V>) task::get, name);
 		return () -> {
 			try {
-				return runIn(ctx, task::get);
+				return callable.call();
 			}
 			catch (RuntimeException | Error ex) {
 				throw ex;
 			}
 			catch (Exception ex) {
+				// The supplier cannot throw checked exceptions, and neither does the wrapper.
 				throw new IllegalStateException(ex);
 			}
 		};
