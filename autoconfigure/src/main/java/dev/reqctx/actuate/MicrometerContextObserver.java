@@ -20,13 +20,15 @@ import io.micrometer.core.instrument.Timer;
  * <p>Meters, all under {@code reqctx.}:
  * <ul>
  * <li>{@code reqctx.requests.active} (gauge): requests in flight;
- * <li>{@code reqctx.requests} (counter; {@code outcome}, {@code route}): finished requests;
+ * <li>{@code reqctx.requests} (counter; {@code outcome}, {@code route}): finished requests; the
+ * route is the handler's pattern, {@code NOT_FOUND} or {@code REDIRECTION} when no handler
+ * matched, else {@code UNKNOWN};
  * <li>{@code reqctx.budget.invalid} (counter; {@code reason}): unusable budget headers;
  * <li>{@code reqctx.operations.cancelled} (counter; {@code operation}, {@code cause});
- * <li>{@code reqctx.cancel.latency} (timer; {@code operation}): cancel signal to the operation
- * returning control;
- * <li>{@code reqctx.budget.remaining} (summary, ms; {@code operation}): budget left when an
- * operation starts;
+ * <li>{@code reqctx.cancel.latency} (timer; {@code operation}; p50, p95, p99): cancel signal to
+ * the operation returning control;
+ * <li>{@code reqctx.budget.remaining} (summary, ms; {@code operation}; cumulative buckets from
+ * 10 ms to 30 s): budget left when an operation starts;
  * <li>{@code reqctx.tasks.orphaned} (counter): tasks that outlived their request.
  * </ul>
  * Meters are looked up once per tag combination and cached, so the hot path does no registry
@@ -47,6 +49,12 @@ public final class MicrometerContextObserver implements ContextObserver {
 	private final ConcurrentMap<String, DistributionSummary> remainingSummaries = new ConcurrentHashMap<>();
 
 	private final Counter orphans;
+
+	/**
+	 * Buckets of the remaining-budget summary: "how many calls started with less than 100 ms
+	 * left" must be answerable by aggregating instances, which client-side percentiles are not.
+	 */
+	private static final double[] BUDGET_BUCKETS_MS = { 10, 50, 100, 250, 500, 1_000, 2_500, 5_000, 10_000, 30_000 };
 
 	/**
 	 * Creates an observer and registers the gauges.
@@ -88,6 +96,7 @@ public final class MicrometerContextObserver implements ContextObserver {
 		this.remainingSummaries.computeIfAbsent(operation, (key) -> DistributionSummary.builder("reqctx.budget.remaining")
 			.description("Budget left when an operation starts")
 			.baseUnit("milliseconds")
+			.serviceLevelObjectives(BUDGET_BUCKETS_MS)
 			.tag("operation", key)
 			.register(this.registry)).record(Math.max(0, TimeUnit.NANOSECONDS.toMillis(remainingNanos)));
 	}
@@ -103,7 +112,7 @@ public final class MicrometerContextObserver implements ContextObserver {
 		this.latencyTimers.computeIfAbsent(operation, (key) -> Timer.builder("reqctx.cancel.latency")
 			.description("Time from the cancel signal to the cancelled operation returning control")
 			.tag("operation", key)
-			.publishPercentiles(0.5, 0.99)
+			.publishPercentiles(0.5, 0.95, 0.99)
 			.register(this.registry)).record(Math.max(0, latencyNanos), TimeUnit.NANOSECONDS);
 	}
 

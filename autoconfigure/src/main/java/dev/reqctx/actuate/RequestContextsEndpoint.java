@@ -12,6 +12,7 @@ import dev.reqctx.CancellationCause;
 import dev.reqctx.ContextKey;
 import dev.reqctx.ContextKind;
 import dev.reqctx.ContextSnapshot;
+import dev.reqctx.Deadline;
 import dev.reqctx.Leaks;
 import dev.reqctx.LiveContexts;
 import dev.reqctx.RequestInfo;
@@ -32,7 +33,10 @@ import org.springframework.boot.actuate.endpoint.annotation.WriteOperation;
  * {@link Endpoint @Endpoint} that shows the live tree of request contexts and lets an operator
  * cancel one.
  *
- * <p>The list puts the requests closest to their deadline first. Context values are masked
+ * <p>The list puts the requests closest to their deadline first, and shows at most a default
+ * number of them unless {@code ?limit=} asks for another number (up to a maximum), so that it
+ * stays small and fast with thousands of requests in flight; {@code total} always counts them
+ * all. Context values are masked
  * unless {@code management.endpoint.requestcontexts.show-values} allows them, like the
  * {@code env} endpoint; {@link SanitizingFunction} beans apply to them too.
  */
@@ -42,23 +46,56 @@ public class RequestContextsEndpoint {
 	/** Longest stack shown for a request's thread. */
 	private static final int MAX_STACK_DEPTH = 64;
 
+	/** How many requests the list shows when the caller gives no limit. */
+	public static final int DEFAULT_LIMIT = 100;
+
+	/** How many requests the list shows at most, whatever the caller asks. */
+	public static final int MAX_LIMIT = 1000;
+
 	private final Sanitizer sanitizer;
 
 	private final Show showValues;
+
+	private final int defaultLimit;
+
+	private final int maxLimit;
+
+	/**
+	 * Creates a new endpoint with the default limits.
+	 * @param sanitizingFunctions functions applied to context values before display
+	 * @param showValues when to show values unmasked
+	 */
+	public RequestContextsEndpoint(Iterable<SanitizingFunction> sanitizingFunctions, Show showValues) {
+		this(sanitizingFunctions, showValues, DEFAULT_LIMIT, MAX_LIMIT);
+	}
 
 	/**
 	 * Creates a new endpoint.
 	 * @param sanitizingFunctions functions applied to context values before display
 	 * @param showValues when to show values unmasked
+	 * @param defaultLimit how many requests the list shows without {@code ?limit=}
+	 * @param maxLimit how many requests the list shows at most
 	 */
-	public RequestContextsEndpoint(Iterable<SanitizingFunction> sanitizingFunctions, Show showValues) {
+	public RequestContextsEndpoint(Iterable<SanitizingFunction> sanitizingFunctions, Show showValues,
+			int defaultLimit, int maxLimit) {
+		if (maxLimit < 1) {
+			throw new IllegalArgumentException(
+					"management.endpoint.requestcontexts.max-limit must be at least 1, but was " + maxLimit);
+		}
+		if (defaultLimit < 1 || defaultLimit > maxLimit) {
+			throw new IllegalArgumentException("management.endpoint.requestcontexts.default-limit must be between 1 and"
+					+ " max-limit (" + maxLimit + "), but was " + defaultLimit);
+		}
 		this.sanitizer = new Sanitizer(sanitizingFunctions);
 		this.showValues = showValues;
+		this.defaultLimit = defaultLimit;
+		this.maxLimit = maxLimit;
 	}
 
 	/**
 	 * Lists the requests in flight, closest to their deadline first.
-	 * @param limit the most requests to list, all if {@code null}
+	 * @param limit the most requests to list (capped at the maximum), the default limit if
+	 * {@code null}
 	 * @return the list
 	 */
 	@ReadOperation
@@ -95,15 +132,20 @@ public class RequestContextsEndpoint {
 	RequestContextsDescriptor list(@Nullable Integer limit, boolean showUnsanitized) {
 		List<CancellableContext> live = LiveContexts.list();
 		int total = live.size();
-		// Sort on a cheap key first, so that snapshots are taken only for the contexts shown.
+		// Sort on a cheap key first, so that snapshots are taken only for the contexts shown. The
+		// key is the deadline against one instant: time left read context by context would drift
+		// while thousands are read, and misorder them.
+		long now = System.nanoTime();
 		long[] remaining = new long[total];
 		Integer[] order = new Integer[total];
 		for (int i = 0; i < total; i++) {
-			remaining[i] = live.get(i).remainingNanos();
+			Deadline deadline = live.get(i).deadline().orElse(null);
+			remaining[i] = (deadline != null) ? deadline.nanoTime() - now : Long.MAX_VALUE;
 			order[i] = i;
 		}
 		Arrays.sort(order, Comparator.comparingLong((Integer i) -> remaining[i]));
-		int count = (limit != null) ? Math.max(0, Math.min(limit, total)) : total;
+		int wanted = (limit != null) ? Math.max(0, Math.min(limit, this.maxLimit)) : this.defaultLimit;
+		int count = Math.min(wanted, total);
 		List<ContextDescriptor> contexts = new ArrayList<>(count);
 		for (int i = 0; i < count; i++) {
 			contexts.add(describe(live.get(order[i]).snapshot(), showUnsanitized, null));
@@ -150,9 +192,14 @@ public class RequestContextsEndpoint {
 	private ContextDescriptor describe(ContextSnapshot snapshot, boolean showUnsanitized, @Nullable List<String> stack) {
 		Map<String, Object> values = new LinkedHashMap<>();
 		String requestId = null;
+		String traceId = null;
 		for (Map.Entry<ContextKey<?>, Object> entry : snapshot.values().entrySet()) {
 			if (entry.getKey() == StandardKeys.REQUEST_ID) {
 				requestId = (String) entry.getValue();
+				continue;
+			}
+			if (entry.getKey() == StandardKeys.TRACE_ID) {
+				traceId = (String) entry.getValue();
 				continue;
 			}
 			String key = entry.getKey().name();
@@ -172,7 +219,7 @@ public class RequestContextsEndpoint {
 		RequestInfo request = (label instanceof RequestInfo info) ? info : null;
 		String state = (snapshot.cancellation() != null) ? "CANCELLED"
 				: (snapshot.kind() == ContextKind.TASK) ? ((snapshot.thread() != null) ? "RUNNING" : "QUEUED") : "ACTIVE";
-		return new ContextDescriptor(snapshot.id(), snapshot.kind().name(), requestId,
+		return new ContextDescriptor(snapshot.id(), snapshot.kind().name(), requestId, traceId,
 				(request != null) ? request.method() : null, (request != null) ? request.path() : null,
 				(request == null && label != null) ? label.toString() : null, snapshot.ageMillis(), snapshot.remainingMillis(), state,
 				snapshot.cancellation(), snapshot.thread(), values, operations, children, stack);
@@ -181,7 +228,7 @@ public class RequestContextsEndpoint {
 	/**
 	 * The requests in flight.
 	 *
-	 * @param total how many requests are in flight (the list may be limited)
+	 * @param total how many requests are in flight (the list shows at most the limit)
 	 * @param contexts the requests, closest to their deadline first
 	 * @param leaks recent work that outlived its request
 	 */
@@ -212,6 +259,7 @@ public class RequestContextsEndpoint {
 	 * @param id the context id
 	 * @param kind {@code REQUEST}, {@code TASK} or {@code SCOPE}
 	 * @param requestId the request id, for requests
+	 * @param traceId the trace id of the request's span, when a tracer is present
 	 * @param method the HTTP method, for requests
 	 * @param path the request path without query, for requests
 	 * @param name the label of a non-request context
@@ -225,8 +273,8 @@ public class RequestContextsEndpoint {
 	 * @param children child contexts (tasks, scopes)
 	 * @param stack the running thread's stack (single-context view only)
 	 */
-	public record ContextDescriptor(String id, String kind, @Nullable String requestId, @Nullable String method,
-			@Nullable String path, @Nullable String name, long ageMs, @Nullable Long remainingMs, String state,
+	public record ContextDescriptor(String id, String kind, @Nullable String requestId, @Nullable String traceId,
+			@Nullable String method, @Nullable String path, @Nullable String name, long ageMs, @Nullable Long remainingMs, String state,
 			@Nullable CancellationCause cause, @Nullable String thread, Map<String, Object> values,
 			List<OperationDescriptor> operations, List<ContextDescriptor> children, @Nullable List<String> stack)
 			implements OperationResponseBody {

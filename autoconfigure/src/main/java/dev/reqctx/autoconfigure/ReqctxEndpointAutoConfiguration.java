@@ -30,7 +30,8 @@ public final class ReqctxEndpointAutoConfiguration {
 	@ConditionalOnMissingBean
 	RequestContextsEndpoint requestContextsEndpoint(ObjectProvider<SanitizingFunction> sanitizingFunctions,
 			RequestContextsEndpointProperties properties) {
-		return new RequestContextsEndpoint(sanitizingFunctions.orderedStream()::iterator, properties.getShowValues());
+		return new RequestContextsEndpoint(sanitizingFunctions.orderedStream()::iterator, properties.getShowValues(),
+				properties.getDefaultLimit(), properties.getMaxLimit());
 	}
 
 	@Bean

@@ -33,6 +33,10 @@ public class ReqctxProperties {
 
 	private final Task task = new Task();
 
+	private final Logging logging = new Logging();
+
+	private final Tracing tracing = new Tracing();
+
 	public boolean isEnabled() {
 		return this.enabled;
 	}
@@ -63,6 +67,56 @@ public class ReqctxProperties {
 
 	public Task getTask() {
 		return this.task;
+	}
+
+	public Logging getLogging() {
+		return this.logging;
+	}
+
+	public Tracing getTracing() {
+		return this.tracing;
+	}
+
+	/**
+	 * Logging: the request id, trace id and deadline in the MDC while a context runs.
+	 */
+	public static class Logging {
+
+		/**
+		 * Whether to put the request id, trace id and deadline in the logging MDC while a
+		 * request or one of its tasks runs on a thread.
+		 */
+		private boolean enabled = true;
+
+		public boolean isEnabled() {
+			return this.enabled;
+		}
+
+		public void setEnabled(boolean enabled) {
+			this.enabled = enabled;
+		}
+
+	}
+
+	/**
+	 * Tracing: each request's context records its trace id, its span the budget and the cause.
+	 */
+	public static class Tracing {
+
+		/**
+		 * Whether to record the trace id in each request's context and tag the request's span
+		 * with its budget and cancellation cause, when a Micrometer Tracing tracer is present.
+		 */
+		private boolean enabled = true;
+
+		public boolean isEnabled() {
+			return this.enabled;
+		}
+
+		public void setEnabled(boolean enabled) {
+			this.enabled = enabled;
+		}
+
 	}
 
 	/**

@@ -2,6 +2,7 @@ package dev.reqctx.autoconfigure;
 
 import dev.reqctx.ContextObserver;
 import dev.reqctx.Leaks;
+import dev.reqctx.ThreadContextBinder;
 import dev.reqctx.task.ContextTaskDecorator;
 import dev.reqctx.task.ContextTasks;
 
@@ -28,7 +29,8 @@ public final class ReqctxTaskAutoConfiguration {
 
 	@Bean
 	@ConditionalOnMissingBean
-	ContextTasks reqctxContextTasks(ReqctxProperties properties, ObjectProvider<ContextObserver> observer) {
+	ContextTasks reqctxContextTasks(ReqctxProperties properties, ObjectProvider<ContextObserver> observer,
+			ObjectProvider<ThreadContextBinder> binders) {
 		ReqctxProperties.Task task = properties.getTask();
 		if (task.getLeakHistory() < 1) {
 			throw new IllegalArgumentException("reqctx.task.leak-history must be at least 1, but was " + task.getLeakHistory());
@@ -36,7 +38,7 @@ public final class ReqctxTaskAutoConfiguration {
 		Leaks.setCapacity(task.getLeakHistory());
 		ContextTasks tasks = new ContextTasks(task.isCaptureStacks(),
 				task.getOnRequestEnd() == ReqctxProperties.Task.OrphanAction.REPORT,
-				new LazyObserver(observer));
+				new LazyObserver(observer), ThreadContextBinder.of(binders.orderedStream().toList()));
 		ContextTasks.setShared(tasks);
 		return tasks;
 	}
@@ -65,6 +67,11 @@ public final class ReqctxTaskAutoConfiguration {
 				this.resolved = observer;
 			}
 			return observer;
+		}
+
+		@Override
+		public void operationStarted(String operation, long remainingNanos) {
+			get().operationStarted(operation, remainingNanos);
 		}
 
 		@Override

@@ -4,8 +4,10 @@ import java.util.List;
 
 import dev.reqctx.ContextObserver;
 import dev.reqctx.PropagatedHeaders;
+import dev.reqctx.ThreadContextBinder;
 import dev.reqctx.web.ContextCallableInterceptor;
 import dev.reqctx.web.ContextCancelledExceptionResolver;
+import dev.reqctx.web.RequestContextCustomizer;
 import dev.reqctx.web.RequestContextFilter;
 import dev.reqctx.web.RequestContextFilterSettings;
 import jakarta.servlet.DispatcherType;
@@ -41,7 +43,8 @@ public final class ReqctxWebAutoConfiguration {
 	@Bean
 	@ConditionalOnMissingBean(name = "reqctxFilterRegistration")
 	FilterRegistrationBean<RequestContextFilter> reqctxFilterRegistration(ReqctxProperties properties,
-			ObjectProvider<ContextObserver> observer) {
+			ObjectProvider<ContextObserver> observer, ObjectProvider<RequestContextCustomizer> customizers,
+			ObjectProvider<ThreadContextBinder> binders) {
 		ReqctxProperties.Web web = properties.getWeb();
 		RequestContextFilterSettings settings = new RequestContextFilterSettings(web.getDefaultTimeout(),
 				web.getMaxTimeout(), web.getPathTimeouts(), web.getBudgetHeader(), web.isAcceptGrpcTimeout(),
@@ -49,7 +52,8 @@ public final class ReqctxWebAutoConfiguration {
 		List<String> propagated = List.copyOf(properties.getHttp().getPropagateHeaders());
 		RequestContextFilter filter = new RequestContextFilter(settings,
 				observer.getIfAvailable(() -> ContextObserver.NONE),
-				propagated.isEmpty() ? null : (request) -> PropagatedHeaders.capture(propagated, request::getHeader));
+				propagated.isEmpty() ? null : (request) -> PropagatedHeaders.capture(propagated, request::getHeader),
+				customizers.orderedStream().toList(), ThreadContextBinder.of(binders.orderedStream().toList()));
 		FilterRegistrationBean<RequestContextFilter> registration = new FilterRegistrationBean<>(filter);
 		registration.setName("reqctxFilter");
 		registration.setOrder(web.getFilterOrder());
@@ -62,8 +66,9 @@ public final class ReqctxWebAutoConfiguration {
 	static class MvcAsyncConfiguration {
 
 		@Bean
-		WebMvcConfigurer reqctxMvcAsyncConfigurer() {
-			ContextCallableInterceptor interceptor = new ContextCallableInterceptor();
+		WebMvcConfigurer reqctxMvcAsyncConfigurer(ObjectProvider<ThreadContextBinder> binders) {
+			ContextCallableInterceptor interceptor = new ContextCallableInterceptor(
+					ThreadContextBinder.of(binders.orderedStream().toList()));
 			return new WebMvcConfigurer() {
 
 				@Override

@@ -23,6 +23,16 @@ public class RequestContextsEndpointProperties {
 	 */
 	private final Set<String> roles = new HashSet<>();
 
+	/**
+	 * How many requests the list shows when the caller gives no "limit" parameter.
+	 */
+	private int defaultLimit = 100;
+
+	/**
+	 * How many requests the list shows at most, whatever "limit" the caller asks for.
+	 */
+	private int maxLimit = 1000;
+
 	public Show getShowValues() {
 		return this.showValues;
 	}
@@ -33,6 +43,22 @@ public class RequestContextsEndpointProperties {
 
 	public Set<String> getRoles() {
 		return this.roles;
+	}
+
+	public int getDefaultLimit() {
+		return this.defaultLimit;
+	}
+
+	public void setDefaultLimit(int defaultLimit) {
+		this.defaultLimit = defaultLimit;
+	}
+
+	public int getMaxLimit() {
+		return this.maxLimit;
+	}
+
+	public void setMaxLimit(int maxLimit) {
+		this.maxLimit = maxLimit;
 	}
 
 }

@@ -513,8 +513,10 @@ class ContextStatement implements Statement, Consumer<CancellationCause> {
 
 	/*
 	 * The lowered timeout stays on the driver's statement after an execution and is put back
-	 * only when the statement runs again with a budget that no longer needs it: most statements
-	 * run once and are closed, and some drivers (H2) run a command for every setQueryTimeout.
+	 * only when the statement runs again with a budget that no longer needs it, or (for drivers
+	 * with whole-second timeouts, which may keep it on the connection) when it is closed: most
+	 * statements run once and are closed, and some drivers (H2) run a command for every
+	 * setQueryTimeout.
 	 */
 
 	private void lowerTimeout(long remainingNanos) throws SQLException {
@@ -643,6 +645,12 @@ class ContextStatement implements Statement, Consumer<CancellationCause> {
 
 	@Override
 	public void close() throws SQLException {
+		if (this.timeoutLowered && this.timeoutMode == TIMEOUT_SECONDS) {
+			// Some drivers keep the query timeout on the connection, not the statement (H2's
+			// setQueryTimeout sets the session's): put the application's back before the
+			// connection goes back to the pool, or the next borrower inherits our budget.
+			restoreTimeout();
+		}
 		this.target.close();
 	}
 

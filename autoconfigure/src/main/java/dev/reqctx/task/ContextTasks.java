@@ -19,6 +19,7 @@ import dev.reqctx.OrphanHandler;
 import dev.reqctx.RequestContext;
 import dev.reqctx.Scope;
 import dev.reqctx.StandardKeys;
+import dev.reqctx.ThreadContextBinder;
 
 /**
  * Runs work submitted to other threads in a child of the submitting context.
@@ -35,13 +36,16 @@ import dev.reqctx.StandardKeys;
  *
  * <p>Before running a task, the worker thread is checked for a context left bound by earlier
  * work; one is reported and cleared, so a pooled thread never shows one task's context to the
- * next.
+ * next. While a task runs, a {@link ThreadContextBinder} (the logging MDC) mirrors its context,
+ * and the worker's previous state is restored afterwards.
  */
 public final class ContextTasks implements OrphanHandler {
 
 	private static final Logger LOGGER = System.getLogger(ContextTasks.class.getName());
 
 	private static volatile ContextTasks shared = new ContextTasks(false, false, ContextObserver.NONE);
+
+	private final ThreadContextBinder binder;
 
 	private final boolean captureStacks;
 
@@ -57,9 +61,24 @@ public final class ContextTasks implements OrphanHandler {
 	 * @param observer receives orphan and cancellation events
 	 */
 	public ContextTasks(boolean captureStacks, boolean keepOrphansRunning, ContextObserver observer) {
+		this(captureStacks, keepOrphansRunning, observer, ThreadContextBinder.NONE);
+	}
+
+	/**
+	 * Creates a new instance.
+	 * @param captureStacks whether to capture the submitting stack of every task (costly; for
+	 * leak hunting)
+	 * @param keepOrphansRunning whether orphans keep running instead of being cancelled
+	 * @param observer receives orphan and cancellation events, and the budget left when a task
+	 * starts
+	 * @param binder mirrors each task's context into thread-bound state (the MDC) while it runs
+	 */
+	public ContextTasks(boolean captureStacks, boolean keepOrphansRunning, ContextObserver observer,
+			ThreadContextBinder binder) {
 		this.captureStacks = captureStacks;
 		this.keepOrphansRunning = keepOrphansRunning;
 		this.observer = Objects.requireNonNull(observer, "observer must not be null");
+		this.binder = Objects.requireNonNull(binder, "binder must not be null");
 	}
 
 	/**
@@ -90,7 +109,7 @@ public final class ContextTasks implements OrphanHandler {
 		Objects.requireNonNull(task, "task must not be null");
 		RequestContext parent = RequestContext.current();
 		if (!parent.isCancellable()) {
-			return new ValuesOnlyRunnable(parent, task);
+			return new ValuesOnlyRunnable(parent, task, this.binder);
 		}
 		return new TaskRunnable(fork(parent, name), task);
 	}
@@ -110,7 +129,7 @@ public final class ContextTasks implements OrphanHandler {
 		if (!parent.isCancellable()) {
 			return () -> {
 				ContextDiagnostics.checkThreadClean(name);
-				try (Scope scope = parent.attach()) {
+				try (Scope scope = parent.attach(); ThreadContextBinder.Restore restore = this.binder.bind(parent)) {
 					return task.call();
 				}
 			};
@@ -128,24 +147,16 @@ public final class ContextTasks implements OrphanHandler {
 	 */
 	public <V> Supplier<V> wrapSupplier(Supplier<V> task, String name) {
 		Objects.requireNonNull(task, "task must not be null");
-		RequestContext parent = RequestContext.current();
-		if (!parent.isCancellable()) {
-			return () -> {
-				ContextDiagnostics.checkThreadClean(name);
-				try (Scope scope = parent.attach()) {
-					return task.get();
-				}
-			};
-		}
-		CancellableContext ctx = fork(parent, name);
+		Callable<V> callable = wrap((Callable<V>) task::get, name);
 		return () -> {
 			try {
-				return runIn(ctx, task::get);
+				return callable.call();
 			}
 			catch (RuntimeException | Error ex) {
 				throw ex;
 			}
 			catch (Exception ex) {
+				// The supplier cannot throw checked exceptions, and neither does the wrapper.
 				throw new IllegalStateException(ex);
 			}
 		};
@@ -165,13 +176,22 @@ public final class ContextTasks implements OrphanHandler {
 			this.observer.operationCancelled("task", ctx.cause(), 0);
 			throw ctx.cancellationException(null);
 		}
-		ctx.runningOn(Thread.currentThread());
-		try (Scope scope = ctx.attach()) {
+		started(ctx);
+		try (Scope scope = ctx.attach(); ThreadContextBinder.Restore restore = this.binder.bind(ctx)) {
 			return body.call();
 		}
 		finally {
 			ctx.runningOn(null);
 			ctx.finish();
+		}
+	}
+
+	/** A task leaves the queue: how much budget the queue left it is what an operator wants. */
+	private void started(CancellableContext ctx) {
+		ctx.runningOn(Thread.currentThread());
+		long remaining = ctx.remainingNanos();
+		if (remaining != Long.MAX_VALUE) {
+			this.observer.operationStarted("task", remaining);
 		}
 	}
 
@@ -219,8 +239,9 @@ public final class ContextTasks implements OrphanHandler {
 				}
 				return;
 			}
-			ctx.runningOn(Thread.currentThread());
-			try (Scope scope = ctx.attach()) {
+			started(ctx);
+			try (Scope scope = ctx.attach();
+					ThreadContextBinder.Restore restore = ContextTasks.this.binder.bind(ctx)) {
 				this.task.run();
 			}
 			finally {
@@ -237,7 +258,7 @@ public final class ContextTasks implements OrphanHandler {
 	}
 
 	/** Work from outside any request: carries the values, nothing else. */
-	private record ValuesOnlyRunnable(RequestContext ctx, Runnable task) implements Runnable {
+	private record ValuesOnlyRunnable(RequestContext ctx, Runnable task, ThreadContextBinder binder) implements Runnable {
 
 		@Override
 		public void run() {
@@ -246,7 +267,7 @@ public final class ContextTasks implements OrphanHandler {
 				this.task.run();
 				return;
 			}
-			try (Scope scope = this.ctx.attach()) {
+			try (Scope scope = this.ctx.attach(); ThreadContextBinder.Restore restore = this.binder.bind(this.ctx)) {
 				this.task.run();
 			}
 		}

@@ -50,7 +50,8 @@ public final class ContextCancelledExceptionResolver implements HandlerException
 			return null;
 		}
 		try {
-			ProblemResponses.writeCancelled(response, cancelled, ctx.get(StandardKeys.REQUEST_ID));
+			ProblemResponses.writeCancelled(response, cancelled, ctx.get(StandardKeys.REQUEST_ID),
+					ctx.get(StandardKeys.TRACE_ID));
 		}
 		catch (IOException writeFailure) {
 			return null;

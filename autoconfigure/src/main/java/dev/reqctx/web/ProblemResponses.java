@@ -24,8 +24,8 @@ final class ProblemResponses {
 		return (cause == CancellationCause.DEADLINE_EXCEEDED) ? 504 : 503;
 	}
 
-	static void writeCancelled(HttpServletResponse response, ContextCancelledException ex, String requestId)
-			throws IOException {
+	static void writeCancelled(HttpServletResponse response, ContextCancelledException ex, String requestId,
+			String traceId) throws IOException {
 		int status = statusFor(ex.getCancellationCause());
 		String title = (status == 504) ? "Gateway Timeout" : "Service Unavailable";
 		String detail = (status == 504) ? "The request's deadline passed before it finished."
@@ -37,6 +37,10 @@ final class ProblemResponses {
 		string(json, ex.getContextId());
 		json.append(",\"requestId\":");
 		string(json, requestId);
+		if (traceId != null) {
+			json.append(",\"traceId\":");
+			string(json, traceId);
+		}
 		json.append(",\"cause\":\"").append(ex.getCancellationCause()).append('"');
 		json.append(",\"elapsedMs\":").append(ex.getElapsedMillis()).append('}');
 		write(response, status, json);

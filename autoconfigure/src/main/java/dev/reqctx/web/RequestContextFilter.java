@@ -19,6 +19,7 @@ import dev.reqctx.RequestContext;
 import dev.reqctx.RequestInfo;
 import dev.reqctx.Scope;
 import dev.reqctx.StandardKeys;
+import dev.reqctx.ThreadContextBinder;
 import jakarta.servlet.AsyncEvent;
 import jakarta.servlet.AsyncListener;
 import jakarta.servlet.DispatcherType;
@@ -43,6 +44,11 @@ import org.springframework.http.server.PathContainer;
  * exception, async completion, async timeout or error). A request that failed because its
  * context was cancelled is answered with a {@code 504} or {@code 503} problem.
  *
+ * <p>{@link RequestContextCustomizer}s add values to each request's context and act on it once
+ * it exists (tracing records the trace id this way); a {@link ThreadContextBinder} mirrors the
+ * context into thread-bound state (the logging MDC) while the request runs on a thread, on the
+ * first dispatch and on async dispatches, and restores that state afterwards.
+ *
  * <p>Register it for the {@code REQUEST} and {@code ASYNC} dispatcher types.
  */
 public final class RequestContextFilter implements Filter {
@@ -64,21 +70,43 @@ public final class RequestContextFilter implements Filter {
 
 	private final Function<HttpServletRequest, Map<String, String>> headerCapture;
 
+	private final RequestContextCustomizer[] customizers;
+
+	private final ThreadContextBinder binder;
+
 	/**
 	 * Creates a filter.
 	 * @param settings the settings
 	 * @param observer receives request and bad-budget events
 	 * @param headerCapture returns the inbound headers to propagate to outbound calls (stored
 	 * under {@link StandardKeys#PROPAGATED_HEADERS}), or {@code null} to capture none
+	 * @param customizers take part in creating each request's context, in order
+	 * @param binder mirrors the context into thread-bound state while the request runs
 	 */
 	public RequestContextFilter(RequestContextFilterSettings settings, ContextObserver observer,
-			Function<HttpServletRequest, Map<String, String>> headerCapture) {
+			Function<HttpServletRequest, Map<String, String>> headerCapture,
+			List<? extends RequestContextCustomizer> customizers, ThreadContextBinder binder) {
 		this.settings = Objects.requireNonNull(settings, "settings must not be null");
 		this.observer = (observer != null) ? observer : ContextObserver.NONE;
 		this.headerCapture = headerCapture;
+		this.customizers = (customizers != null) ? customizers.toArray(new RequestContextCustomizer[0])
+				: new RequestContextCustomizer[0];
+		this.binder = (binder != null) ? binder : ThreadContextBinder.NONE;
 		this.pathTimeouts = settings.compiledPathTimeouts();
 		this.defaultNanos = settings.defaultTimeout().toNanos();
 		this.maxNanos = settings.maxTimeout().toNanos();
+	}
+
+	/**
+	 * Creates a filter with no customizers and no thread binder.
+	 * @param settings the settings
+	 * @param observer receives request and bad-budget events
+	 * @param headerCapture returns the inbound headers to propagate to outbound calls, or
+	 * {@code null} to capture none
+	 */
+	public RequestContextFilter(RequestContextFilterSettings settings, ContextObserver observer,
+			Function<HttpServletRequest, Map<String, String>> headerCapture) {
+		this(settings, observer, headerCapture, List.of(), ThreadContextBinder.NONE);
 	}
 
 	/**
@@ -128,7 +156,11 @@ public final class RequestContextFilter implements Filter {
 		CancellableContext ctx = start(request, requestId, budget);
 		request.setAttribute(CONTEXT_ATTRIBUTE, ctx);
 		boolean async = false;
-		try (Scope scope = ctx.attach()) {
+		try (Scope scope = ctx.attach(); ThreadContextBinder.Restore restore = this.binder.bind(ctx)) {
+			// Inside the try, so that a failing customizer still ends the context.
+			for (RequestContextCustomizer customizer : this.customizers) {
+				customizer.started(ctx, request);
+			}
 			chain.doFilter(request, response);
 			async = request.isAsyncStarted();
 		}
@@ -141,10 +173,10 @@ public final class RequestContextFilter implements Filter {
 		finally {
 			if (async) {
 				ctx.runningOn(null);
-				request.getAsyncContext().addListener(new CompletionListener(ctx, request));
+				request.getAsyncContext().addListener(new CompletionListener(ctx, request, response));
 			}
 			else {
-				finish(ctx, request);
+				finish(ctx, request, response);
 			}
 		}
 	}
@@ -172,6 +204,9 @@ public final class RequestContextFilter implements Filter {
 				base = base.withValue(StandardKeys.PROPAGATED_HEADERS, headers);
 			}
 		}
+		for (RequestContextCustomizer customizer : this.customizers) {
+			base = customizer.customize(base, request);
+		}
 		CancellableContext ctx = base.newChild(ContextKind.REQUEST, new RequestInfo(request.getMethod(), path),
 				Deadline.after(nanos, TimeUnit.NANOSECONDS));
 		ctx.runningOn(Thread.currentThread());
@@ -183,7 +218,7 @@ public final class RequestContextFilter implements Filter {
 	private void resume(CancellableContext ctx, HttpServletRequest request, HttpServletResponse response,
 			FilterChain chain) throws IOException, ServletException {
 		ctx.runningOn(Thread.currentThread());
-		try (Scope scope = ctx.attach()) {
+		try (Scope scope = ctx.attach(); ThreadContextBinder.Restore restore = this.binder.bind(ctx)) {
 			chain.doFilter(request, response);
 		}
 		catch (IOException | ServletException | RuntimeException | Error ex) {
@@ -215,7 +250,8 @@ public final class RequestContextFilter implements Filter {
 			// cancelled" error, an interrupted wait): the cancellation is the real reason.
 			cancelled = ctx.cancellationException(ex);
 		}
-		ProblemResponses.writeCancelled(response, cancelled, ctx.get(StandardKeys.REQUEST_ID));
+		ProblemResponses.writeCancelled(response, cancelled, ctx.get(StandardKeys.REQUEST_ID),
+				ctx.get(StandardKeys.TRACE_ID));
 		request.setAttribute(CANCELLED_ATTRIBUTE, cancelled);
 		return true;
 	}
@@ -223,14 +259,37 @@ public final class RequestContextFilter implements Filter {
 	/** Request attribute with the cancellation that the filter answered with a problem. */
 	static final String CANCELLED_ATTRIBUTE = RequestContextFilter.class.getName() + ".CANCELLED";
 
-	private void finish(CancellableContext ctx, HttpServletRequest request) {
+	private void finish(CancellableContext ctx, HttpServletRequest request, HttpServletResponse response) {
 		CancellationCause cause = ctx.cause();
-		ctx.cancel(CancellationCause.COMPLETED);
+		// Completing runs the cancel listeners of leftover work (orphaned tasks report themselves):
+		// their log lines belong to this request too.
+		try (ThreadContextBinder.Restore restore = this.binder.bind(ctx)) {
+			ctx.cancel(CancellationCause.COMPLETED);
+		}
 		ctx.runningOn(null);
 		LiveContexts.unregister(ctx);
-		Object route = request.getAttribute(ROUTE_ATTRIBUTE);
-		this.observer.requestFinished(ctx, (route instanceof String s) ? s : null,
+		this.observer.requestFinished(ctx, routeOf(request, response),
 				(cause != null) ? cause : CancellationCause.COMPLETED);
+	}
+
+	/**
+	 * Returns the route template for meters: the handler's pattern, else a fixed word, never
+	 * the raw path (one meter per path would grow without bound).
+	 */
+	private static String routeOf(HttpServletRequest request, HttpServletResponse response) {
+		int status = response.getStatus();
+		if (request.getAttribute(ROUTE_ATTRIBUTE) instanceof String pattern && !pattern.isEmpty()
+				// The static-resource catch-all matches every unmapped path: its 404s matched nothing.
+				&& !(status == 404 && pattern.equals("/**"))) {
+			return pattern;
+		}
+		if (status == 404) {
+			return "NOT_FOUND";
+		}
+		if (status >= 300 && status < 400) {
+			return "REDIRECTION";
+		}
+		return null;
 	}
 
 	private static String pathWithinApplication(HttpServletRequest request) {
@@ -247,14 +306,17 @@ public final class RequestContextFilter implements Filter {
 
 		private final HttpServletRequest request;
 
-		CompletionListener(CancellableContext ctx, HttpServletRequest request) {
+		private final HttpServletResponse response;
+
+		CompletionListener(CancellableContext ctx, HttpServletRequest request, HttpServletResponse response) {
 			this.ctx = ctx;
 			this.request = request;
+			this.response = response;
 		}
 
 		@Override
 		public void onComplete(AsyncEvent event) {
-			finish(this.ctx, this.request);
+			finish(this.ctx, this.request, this.response);
 		}
 
 		@Override

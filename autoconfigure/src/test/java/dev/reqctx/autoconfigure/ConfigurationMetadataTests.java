@@ -27,7 +27,9 @@ class ConfigurationMetadataTests {
 				"reqctx.web.request-id-header", "reqctx.web.problem-responses", "reqctx.web.filter-order",
 				"reqctx.jdbc.enabled", "reqctx.jdbc.max-sql-length", "reqctx.jdbc.cancel-retry-interval",
 				"reqctx.jdbc.abort-after", "reqctx.http.enabled", "reqctx.task.enabled",
-				"management.endpoint.requestcontexts.show-values", "management.endpoint.requestcontexts.roles");
+				"reqctx.logging.enabled", "reqctx.tracing.enabled",
+				"management.endpoint.requestcontexts.show-values", "management.endpoint.requestcontexts.roles",
+				"management.endpoint.requestcontexts.default-limit", "management.endpoint.requestcontexts.max-limit");
 		properties.forEach((name, property) -> {
 			if (name.startsWith("reqctx.") || name.startsWith("management.endpoint.requestcontexts.")) {
 				assertThat(property.path("description").asString()).as("description of %s", name).isNotBlank();
@@ -42,6 +44,10 @@ class ConfigurationMetadataTests {
 		assertThat(properties.get("reqctx.web.default-timeout").get("defaultValue").asString()).isEqualTo("30s");
 		assertThat(properties.get("reqctx.web.budget-header").get("defaultValue").asString())
 			.isEqualTo("Request-Timeout-Ms");
+		assertThat(properties.get("management.endpoint.requestcontexts.default-limit").get("defaultValue").asInt())
+			.isEqualTo(100);
+		assertThat(properties.get("management.endpoint.requestcontexts.max-limit").get("defaultValue").asInt())
+			.isEqualTo(1000);
 	}
 
 	@Test

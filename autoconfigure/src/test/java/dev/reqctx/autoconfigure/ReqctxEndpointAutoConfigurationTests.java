@@ -33,6 +33,27 @@ class ReqctxEndpointAutoConfigurationTests {
 	}
 
 	@Test
+	void listLimitsAreConfigurable() {
+		this.runner
+			.withPropertyValues("management.endpoints.web.exposure.include=requestcontexts",
+					"management.endpoint.requestcontexts.default-limit=7",
+					"management.endpoint.requestcontexts.max-limit=20")
+			.run((context) -> assertThat(context.getBean(RequestContextsEndpoint.class))
+				.hasFieldOrPropertyWithValue("defaultLimit", 7)
+				.hasFieldOrPropertyWithValue("maxLimit", 20));
+	}
+
+	@Test
+	void aDefaultLimitAboveTheMaximumFailsStartupNamingTheProperty() {
+		this.runner
+			.withPropertyValues("management.endpoints.web.exposure.include=requestcontexts",
+					"management.endpoint.requestcontexts.default-limit=5000")
+			.run((context) -> assertThat(context).getFailure()
+				.rootCause()
+				.hasMessageContaining("management.endpoint.requestcontexts.default-limit"));
+	}
+
+	@Test
 	void endpointIsNotRegisteredWhenReqctxIsDisabled() {
 		this.runner.withPropertyValues("management.endpoints.web.exposure.include=requestcontexts", "reqctx.enabled=false")
 			.run((context) -> assertThat(context).doesNotHaveBean(RequestContextsEndpoint.class));

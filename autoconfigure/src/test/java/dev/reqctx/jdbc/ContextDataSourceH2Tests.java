@@ -106,6 +106,25 @@ class ContextDataSourceH2Tests {
 	}
 
 	@Test
+	void aBudgetLoweredTimeoutDoesNotStayOnThePooledConnection() throws Exception {
+		// H2 keeps the query timeout on the session: one pooled connection carries it over.
+		JdbcTemplate jdbc = new JdbcTemplate(wrap(pool(1, null)));
+		try (CancellableContext ctx = RequestContext.root().withTimeout(Duration.ofMillis(500));
+				Scope scope = ctx.attach()) {
+			assertThat(catchThrowable(() -> jdbc.queryForObject("SELECT SLEEP_MS(2000)", Integer.class)))
+				.isInstanceOf(QueryTimeoutException.class);
+		}
+		try (CancellableContext ctx = RequestContext.root().withTimeout(Duration.ofSeconds(10));
+				Scope scope = ctx.attach()) {
+			assertThat(jdbc.queryForObject("SELECT SLEEP_MS(1500)", Integer.class))
+				.as("the next request's budget, not the last one's, bounds the statement")
+				.isNotNull();
+		}
+		assertThat(jdbc.queryForObject("SELECT SLEEP_MS(1500)", Integer.class)).as("and outside any request")
+			.isNotNull();
+	}
+
+	@Test
 	void cancellingTheContextStopsARunningStatement() throws Exception {
 		JdbcTemplate jdbc = new JdbcTemplate(wrap(pool(2, null)));
 		try (CancellableContext ctx = RequestContext.root().withCancel()) {

@@ -35,6 +35,7 @@ import org.postgresql.ds.PGSimpleDataSource;
 import org.postgresql.jdbc.PgStatement;
 
 import org.springframework.dao.QueryTimeoutException;
+import org.springframework.dao.DataAccessException;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.jdbc.datasource.DataSourceTransactionManager;
 import org.springframework.transaction.support.TransactionTemplate;
@@ -350,10 +351,21 @@ class ContextDataSourcePostgresTests {
 		}
 		assertThat(thrown).isNotNull();
 		assertThat(System.nanoTime() - start).isLessThan(TimeUnit.SECONDS.toNanos(10));
-		try (CancellableContext ctx = RequestContext.root().withTimeout(Duration.ofSeconds(10));
-				Scope scope = ctx.attach()) {
-			assertThat(jdbc.queryForObject("SELECT 42", Integer.class)).isEqualTo(42);
+		// The pool recovers. The other pooled connection was idle when the server restarted and
+		// Hikari only finds out when it is used, so one attempt may fail with an I/O error (as it
+		// would without reqctx); the pool must serve the query within a few attempts.
+		Integer answer = null;
+		for (int attempt = 0; attempt < 3 && answer == null; attempt++) {
+			try (CancellableContext ctx = RequestContext.root().withTimeout(Duration.ofSeconds(10));
+					Scope scope = ctx.attach()) {
+				answer = jdbc.queryForObject("SELECT 42", Integer.class);
+			}
+			catch (DataAccessException ex) {
+				assertThat(attempt).as("only a stale connection may fail: %s", ex).isLessThan(2);
+			}
 		}
+		assertThat(answer).isEqualTo(42);
+		assertThat(pool.getHikariPoolMXBean().getActiveConnections()).as("no connection left borrowed").isZero();
 	}
 
 	private int queriesSeenByTheServer(String marker) throws SQLException {

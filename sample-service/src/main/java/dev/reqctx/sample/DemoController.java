@@ -11,6 +11,8 @@ import dev.reqctx.ContextKey;
 import dev.reqctx.RequestContext;
 import dev.reqctx.StandardKeys;
 import jakarta.servlet.http.HttpServletRequest;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import org.springframework.http.HttpStatus;
 import org.springframework.http.ResponseEntity;
@@ -28,6 +30,8 @@ import org.springframework.web.client.RestClient;
 @RestController
 @RequestMapping("/demo")
 class DemoController {
+
+	private static final Logger LOGGER = LoggerFactory.getLogger(DemoController.class);
 
 	/** A value carried by the context, copied from the {@code X-Tenant} header by {@code /demo/echo}. */
 	static final ContextKey<String> TENANT = ContextKey.named("tenant");
@@ -54,6 +58,7 @@ class DemoController {
 			return badRequest("seconds must be between 0 and 3600");
 		}
 		long start = System.nanoTime();
+		LOGGER.info("Sleeping {} s in SQL", seconds);
 		this.jdbc.sql(this.sleepQuery.sql()).param(seconds).query(Integer.class).single();
 		Map<String, Object> body = base();
 		body.put("sleptMs", (System.nanoTime() - start) / 1_000_000);

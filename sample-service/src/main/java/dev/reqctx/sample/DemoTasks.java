@@ -6,6 +6,8 @@ import java.util.concurrent.CompletableFuture;
 
 import dev.reqctx.RequestContext;
 import dev.reqctx.StandardKeys;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.scheduling.annotation.Async;
@@ -16,6 +18,8 @@ import org.springframework.stereotype.Service;
  */
 @Service
 class DemoTasks {
+
+	private static final Logger LOGGER = LoggerFactory.getLogger(DemoTasks.class);
 
 	private final JdbcClient jdbc;
 
@@ -35,6 +39,7 @@ class DemoTasks {
 		view.put("requestId", ctx.get(StandardKeys.REQUEST_ID));
 		view.put("remainingMs", ctx.remaining().map((d) -> d.toMillis()).orElse(null));
 		view.put("thread", Thread.currentThread().getName());
+		LOGGER.info("Task {} sleeps {} s in SQL", index, seconds);
 		this.jdbc.sql(this.sleepQuery.sql()).param(seconds).query(Integer.class).single();
 		return CompletableFuture.completedFuture(view);
 	}
@@ -42,6 +47,7 @@ class DemoTasks {
 	/** Sleeps in SQL; started by a request that does not wait for it. */
 	@Async
 	public void sleepAfterTheRequest(double seconds) {
+		LOGGER.info("Orphan task sleeps {} s in SQL", seconds);
 		this.jdbc.sql(this.sleepQuery.sql()).param(seconds).query(Integer.class).single();
 	}
 
