@@ -3,7 +3,8 @@
 # starting and finishing. The sample service runs with InFlightRequests (benchmarks module),
 # which keeps N request contexts registered the way the filter registers them and replaces them
 # continuously. Alternates, each round: wrk on /demo/echo alone (A), then wrk on /demo/echo while
-# a loop lists the endpoint with its default limit (B1) and with ?limit=N (B2), then the loop
+# a loop lists the endpoint with its default limit (B1: 100 unless configured) and with ?limit=N
+# (B2; the service's max-limit is raised to N for this), then the loop
 # alone, with no other HTTP load (C: what a listing costs by itself). Prints the list
 # latency (curl time_total) and the echo throughput and p99 with the listing vs without it.
 #
@@ -44,6 +45,7 @@ port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0));
 "${server_cpu[@]}" java -Xms512m -Xmx512m -Dreqctx.bench.in-flight="$IN_FLIGHT" -Dloader.path="$extra" \
 	-cp "$jar" org.springframework.boot.loader.launch.PropertiesLauncher --server.port="$port" \
 	--spring.main.sources=dev.reqctx.benchmarks.load.InFlightRequests --logging.level.root=warn \
+	--management.endpoint.requestcontexts.max-limit="$IN_FLIGHT" \
 	--spring.main.banner-mode=off >"$OUT/server.log" 2>&1 &
 server_pid=$!
 base=http://127.0.0.1:$port
