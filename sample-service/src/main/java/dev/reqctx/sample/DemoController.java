@@ -139,6 +139,15 @@ class DemoController {
 		return body;
 	}
 
+	/**
+	 * The trivial endpoint for overhead measurements: answers the same body whether reqctx is on
+	 * or off, so a load test compares the cost of reqctx and nothing else.
+	 */
+	@GetMapping("/ping")
+	Map<String, Object> ping() {
+		return Map.of("ok", true);
+	}
+
 	/** What the handler sees of its context. */
 	@GetMapping("/echo")
 	Map<String, Object> echo(@RequestHeader(name = "X-Tenant", required = false) String tenant) {
