@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Profiles the sample service under wrk with JDK Flight Recorder, with reqctx on and off, and
+# Profiles the sample service under wrk (ENDPOINT, default /demo/ping) with JDK Flight Recorder, with reqctx on and off, and
 # prints the hottest methods of each (top frames of the execution samples) and the bytes
 # allocated per request (from JFR's allocation samples). For finding what a difference in
 # wrk-overhead.sh is made of.
@@ -24,10 +24,10 @@ for mode in true false; do
 	"${server_cpu[@]}" java -Xms256m -Xmx256m -jar "$jar" --server.port="$port" --reqctx.enabled="$mode" \
 		--logging.level.root=warn --spring.main.banner-mode=off >"$OUT/server-$mode.log" 2>&1 &
 	pid=$!
-	for _ in $(seq 1 1200); do curl -fs -o /dev/null "http://127.0.0.1:$port/demo/echo" && break; sleep 0.1; done
-	"${wrk_cpu[@]}" wrk -t1 -c16 -d"$WARMUP" "http://127.0.0.1:$port/demo/echo" >/dev/null
+	for _ in $(seq 1 1200); do curl -fs -o /dev/null "http://127.0.0.1:$port${ENDPOINT:-/demo/ping}" && break; sleep 0.1; done
+	"${wrk_cpu[@]}" wrk -t1 -c16 -d"$WARMUP" "http://127.0.0.1:$port${ENDPOINT:-/demo/ping}" >/dev/null
 	jcmd "$pid" JFR.start name=echo settings=profile filename="$OUT/echo-reqctx-$mode.jfr" >/dev/null
-	"${wrk_cpu[@]}" wrk -t1 -c16 -d"$DURATION" "http://127.0.0.1:$port/demo/echo" >"$OUT/wrk-reqctx-$mode.txt"
+	"${wrk_cpu[@]}" wrk -t1 -c16 -d"$DURATION" "http://127.0.0.1:$port${ENDPOINT:-/demo/ping}" >"$OUT/wrk-reqctx-$mode.txt"
 	jcmd "$pid" JFR.stop name=echo >/dev/null
 	kill "$pid"
 	wait "$pid" 2>/dev/null || true
