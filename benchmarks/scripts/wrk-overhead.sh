@@ -15,6 +15,7 @@
 # service and round), THREADS (1), CONNECTIONS (16), PIN (1: services on CPU 0, wrk on CPU 1
 # with taskset, when there are 2+ CPUs; 0: no pinning), REQUEST_ID (unset: the filter generates
 # a request id per request, as for a client that sends none; set: wrk sends this X-Request-Id),
+# SERVER_ARGS (extra arguments for both services, e.g. "--reqctx.logging.enabled=false"),
 # SKIP_BUILD (1: use the jar already built), OUT (the results folder), JAVA_OPTS (-Xms256m
 # -Xmx256m).
 set -euo pipefail
@@ -63,7 +64,7 @@ start_server() { # $1 = true|false, $2 = round
 	p=$(free_port)
 	# shellcheck disable=SC2086
 	"${server_cpu[@]}" java $JAVA_OPTS -jar "$jar" --server.port="$p" --reqctx.enabled="$1" \
-		--logging.level.root=warn --spring.main.banner-mode=off >"$OUT/server-round$2-reqctx-$1.log" 2>&1 &
+		--logging.level.root=warn --spring.main.banner-mode=off ${SERVER_ARGS:-} >"$OUT/server-round$2-reqctx-$1.log" 2>&1 &
 	pid[$1]=$!
 	port[$1]=$p
 }
