@@ -25,6 +25,7 @@ import dev.reqctx.ContextSnapshot;
 import dev.reqctx.DeadlineExceededException;
 import dev.reqctx.RequestContext;
 import dev.reqctx.Scope;
+import dev.reqctx.testsupport.H2Sleep;
 import org.h2.jdbc.JdbcConnection;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;

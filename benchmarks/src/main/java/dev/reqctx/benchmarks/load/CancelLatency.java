@@ -22,6 +22,7 @@ import dev.reqctx.CancellableContext;
 import dev.reqctx.RequestContext;
 import dev.reqctx.Scope;
 import dev.reqctx.jdbc.ContextDataSource;
+import dev.reqctx.testsupport.H2Sleep;
 import dev.reqctx.testsupport.PostgresServer;
 
 import org.springframework.jdbc.core.JdbcTemplate;
@@ -93,8 +94,8 @@ public final class CancelLatency {
 		config.setMaximumPoolSize(4);
 		config.setPoolName("cancel-latency-h2");
 		try (HikariDataSource pool = new HikariDataSource(config)) {
-			try (Connection c = pool.getConnection(); Statement st = c.createStatement()) {
-				st.execute("CREATE ALIAS IF NOT EXISTS SLEEP_MS FOR '" + H2SleepFunction.class.getName() + ".sleepMs'");
+			try (Connection c = pool.getConnection()) {
+				H2Sleep.install(c);
 			}
 			JdbcTemplate reqctx = new JdbcTemplate(new ContextDataSource(pool));
 			JdbcTemplate queryTimeout = new JdbcTemplate(pool);
