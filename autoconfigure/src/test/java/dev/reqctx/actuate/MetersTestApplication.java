@@ -5,6 +5,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
 import dev.reqctx.RequestContext;
+import dev.reqctx.testsupport.AwaitCancel;
 
 import org.springframework.beans.factory.annotation.Value;
 import org.springframework.boot.SpringBootConfiguration;
@@ -78,10 +79,7 @@ class MetersTestApplication {
 		@GetMapping("/await-cancel")
 		String awaitCancel() throws InterruptedException {
 			RequestContext ctx = RequestContext.current();
-			CountDownLatch cancelled = new CountDownLatch(1);
-			ctx.onCancel(cancelled::countDown);
-			cancelled.await(20, TimeUnit.SECONDS);
-			ctx.throwIfCancelled();
+			AwaitCancel.thenThrow(ctx);
 			return "not cancelled";
 		}
 

@@ -12,6 +12,7 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 
 import dev.reqctx.RequestContext;
+import dev.reqctx.testsupport.AwaitCancel;
 import jakarta.servlet.DispatcherType;
 import jakarta.servlet.Filter;
 import jakarta.servlet.FilterChain;
@@ -123,10 +124,7 @@ class MdcTestApplication {
 		@GetMapping("/await-cancel")
 		String awaitCancel() throws InterruptedException {
 			RequestContext ctx = RequestContext.current();
-			CountDownLatch cancelled = new CountDownLatch(1);
-			ctx.onCancel(cancelled::countDown);
-			cancelled.await(20, TimeUnit.SECONDS);
-			ctx.throwIfCancelled();
+			AwaitCancel.thenThrow(ctx);
 			return "not cancelled";
 		}
 

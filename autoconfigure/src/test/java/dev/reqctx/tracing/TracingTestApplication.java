@@ -2,12 +2,11 @@ package dev.reqctx.tracing;
 
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
 
 import dev.reqctx.RequestContext;
 import dev.reqctx.StandardKeys;
 import dev.reqctx.logging.MdcContextBinder;
+import dev.reqctx.testsupport.AwaitCancel;
 import io.micrometer.tracing.Span;
 import io.micrometer.tracing.Tracer;
 import io.micrometer.tracing.test.simple.SimpleTracer;
@@ -59,10 +58,7 @@ class TracingTestApplication {
 		String awaitCancel() throws InterruptedException {
 			record();
 			RequestContext ctx = RequestContext.current();
-			CountDownLatch cancelled = new CountDownLatch(1);
-			ctx.onCancel(cancelled::countDown);
-			cancelled.await(20, TimeUnit.SECONDS);
-			ctx.throwIfCancelled();
+			AwaitCancel.thenThrow(ctx);
 			return "not cancelled";
 		}
 

@@ -4,8 +4,6 @@ import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
 
 import dev.reqctx.CancellableContext;
 import dev.reqctx.CancellationCause;
@@ -13,6 +11,7 @@ import dev.reqctx.ContextKind;
 import dev.reqctx.ContextKey;
 import dev.reqctx.RequestContext;
 import dev.reqctx.StandardKeys;
+import dev.reqctx.testsupport.AwaitCancel;
 
 import org.springframework.boot.SpringBootConfiguration;
 import org.springframework.boot.autoconfigure.EnableAutoConfiguration;
@@ -71,10 +70,7 @@ public class WebTestApplication {
 			CancellableContext child = (tenant != null)
 					? ctx.withValue(TENANT, tenant).newChild(ContextKind.TASK, "tenant-work", null) : null;
 			try {
-				CountDownLatch cancelled = new CountDownLatch(1);
-				ctx.onCancel(cancelled::countDown);
-				cancelled.await(20, TimeUnit.SECONDS);
-				ctx.throwIfCancelled();
+				AwaitCancel.thenThrow(ctx);
 				return echo();
 			}
 			finally {
@@ -88,9 +84,7 @@ public class WebTestApplication {
 		@GetMapping("/fail-after-cancel")
 		Map<String, Object> failAfterCancel() throws InterruptedException {
 			RequestContext ctx = RequestContext.current();
-			CountDownLatch cancelled = new CountDownLatch(1);
-			ctx.onCancel(cancelled::countDown);
-			cancelled.await(20, TimeUnit.SECONDS);
+			AwaitCancel.until(ctx);
 			throw new IllegalStateException("canceling statement due to user request");
 		}
 
