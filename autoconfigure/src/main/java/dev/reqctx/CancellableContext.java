@@ -1,6 +1,7 @@
 package dev.reqctx;
 
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
@@ -466,10 +467,12 @@ public final class CancellableContext extends RequestContext implements AutoClos
 		synchronized (this) {
 			for (CancelNode node = this.head; node != null; node = node.next) {
 				if (node instanceof ChildLink link) {
-					children.add(0, link.child);
+					children.add(link.child);
 				}
 			}
 		}
+		// The list is newest first.
+		Collections.reverse(children);
 		return children;
 	}
 

@@ -156,27 +156,31 @@ public final class RequestContextFilter implements Filter {
 		CancellableContext ctx = start(request, requestId, budget);
 		request.setAttribute(CONTEXT_ATTRIBUTE, ctx);
 		boolean async = false;
-		try (Scope scope = ctx.attach(); ThreadContextBinder.Restore restore = this.binder.bind(ctx)) {
-			// Inside the try, so that a failing customizer still ends the context.
-			for (RequestContextCustomizer customizer : this.customizers) {
-				customizer.started(ctx, request);
+		// The thread state stays bound until the request is complete, so that completing it
+		// (which runs the cancel listeners of leftover work) logs under this request too.
+		try (ThreadContextBinder.Restore restore = this.binder.bind(ctx)) {
+			try (Scope scope = ctx.attach()) {
+				// Inside the try, so that a failing customizer still ends the context.
+				for (RequestContextCustomizer customizer : this.customizers) {
+					customizer.started(ctx, request);
+				}
+				chain.doFilter(request, response);
+				async = request.isAsyncStarted();
 			}
-			chain.doFilter(request, response);
-			async = request.isAsyncStarted();
-		}
-		catch (IOException | ServletException | RuntimeException | Error ex) {
-			async = request.isAsyncStarted();
-			if (!answerCancelled(ctx, request, response, ex)) {
-				throw ex;
+			catch (IOException | ServletException | RuntimeException | Error ex) {
+				async = request.isAsyncStarted();
+				if (!answerCancelled(ctx, request, response, ex)) {
+					throw ex;
+				}
 			}
-		}
-		finally {
-			if (async) {
-				ctx.runningOn(null);
-				request.getAsyncContext().addListener(new CompletionListener(ctx, request, response));
-			}
-			else {
-				finish(ctx, request, response);
+			finally {
+				if (async) {
+					ctx.runningOn(null);
+					request.getAsyncContext().addListener(new CompletionListener(ctx, request, response));
+				}
+				else {
+					complete(ctx, request, response);
+				}
 			}
 		}
 	}
@@ -259,13 +263,19 @@ public final class RequestContextFilter implements Filter {
 	/** Request attribute with the cancellation that the filter answered with a problem. */
 	static final String CANCELLED_ATTRIBUTE = RequestContextFilter.class.getName() + ".CANCELLED";
 
+	/** Ends an async request, on the container thread that reports its completion. */
 	private void finish(CancellableContext ctx, HttpServletRequest request, HttpServletResponse response) {
-		CancellationCause cause = ctx.cause();
 		// Completing runs the cancel listeners of leftover work (orphaned tasks report themselves):
 		// their log lines belong to this request too.
 		try (ThreadContextBinder.Restore restore = this.binder.bind(ctx)) {
-			ctx.cancel(CancellationCause.COMPLETED);
+			complete(ctx, request, response);
 		}
+	}
+
+	/** Ends the request: completes its context, unregisters it and counts it. */
+	private void complete(CancellableContext ctx, HttpServletRequest request, HttpServletResponse response) {
+		CancellationCause cause = ctx.cause();
+		ctx.cancel(CancellationCause.COMPLETED);
 		ctx.runningOn(null);
 		LiveContexts.unregister(ctx);
 		this.observer.requestFinished(ctx, routeOf(request, response),
