@@ -56,8 +56,13 @@ public final class CancellableContext extends RequestContext implements AutoClos
 	/** This context's entry in its parent's list, {@code null} for roots. */
 	private ChildLink parentLink;
 
-	/** Position in the deadline timer's heap, -1 when not scheduled; guarded by the timer. */
-	int timerIndex = -1;
+	/** Links in the deadline timer's pairing heap; guarded by the timer stripe's lock. */
+	CancellableContext timerChild;
+
+	CancellableContext timerNext;
+
+	/** The parent (for a first child) or previous sibling; {@code null} for the root and when not scheduled. */
+	CancellableContext timerPrev;
 
 	/** Links in the live-context registry; guarded by the registry stripe. */
 	CancellableContext registryPrev;
@@ -80,17 +85,13 @@ public final class CancellableContext extends RequestContext implements AutoClos
 	/** Set when the work finished normally, so completing the parent is not an orphaning. */
 	private volatile boolean finished;
 
-	private CancellableContext(RequestContext base, ContextKind kind, Object label, Deadline ownDeadline) {
-		this(base, kind, label, ownDeadline, null, false);
-	}
-
-	private CancellableContext(RequestContext base, ContextKind kind, Object label, Deadline ownDeadline,
-			OrphanHandler orphanHandler, boolean survivesCompletion) {
+	private CancellableContext(RequestContext base, ContextKind kind, Object label, long startNanos,
+			Deadline ownDeadline, OrphanHandler orphanHandler, boolean survivesCompletion) {
 		super(null, base.values);
 		this.id = IDS.incrementAndGet();
 		this.kind = kind;
 		this.label = label;
-		this.startNanos = System.nanoTime();
+		this.startNanos = startNanos;
 		this.parent = base.scope();
 		this.orphanHandler = orphanHandler;
 		this.survivesCompletion = survivesCompletion;
@@ -106,15 +107,28 @@ public final class CancellableContext extends RequestContext implements AutoClos
 	}
 
 	static CancellableContext create(RequestContext base, ContextKind kind, Object label, Deadline deadline) {
-		CancellableContext ctx = new CancellableContext(base, kind, label, deadline);
+		CancellableContext ctx = new CancellableContext(base, kind, label, System.nanoTime(), deadline, null, false);
+		ctx.start();
+		return ctx;
+	}
+
+	/**
+	 * Creates a context whose deadline is {@code timeoutNanos} after its start, reading the
+	 * clock once for both (a clock read is a good part of a request's bookkeeping).
+	 */
+	static CancellableContext createWithTimeout(RequestContext base, ContextKind kind, Object label,
+			long timeoutNanos) {
+		long now = System.nanoTime();
+		CancellableContext ctx = new CancellableContext(base, kind, label, now, Deadline.afterNanos(now, timeoutNanos),
+				null, false);
 		ctx.start();
 		return ctx;
 	}
 
 	static CancellableContext createTask(RequestContext base, Object label, OrphanHandler handler,
 			boolean survivesCompletion) {
-		CancellableContext ctx = new CancellableContext(base, ContextKind.TASK, label, null, handler,
-				survivesCompletion);
+		CancellableContext ctx = new CancellableContext(base, ContextKind.TASK, label, System.nanoTime(), null,
+				handler, survivesCompletion);
 		ctx.start();
 		return ctx;
 	}
@@ -159,7 +173,9 @@ public final class CancellableContext extends RequestContext implements AutoClos
 			this.parentLink = this.parent.addChild(this);
 		}
 		if (this.timed && this.cancellation == null) {
-			if (this.deadline.isExpired()) {
+			// Expired when created: compared with the start time rather than a new clock read. A
+			// deadline that passes between the two is fired by the timer at once.
+			if (this.deadline.nanoTime() - this.startNanos <= 0) {
 				cancel(CancellationCause.DEADLINE_EXCEEDED);
 			}
 			else {

@@ -29,14 +29,17 @@ public final class Deadline implements Comparable<Deadline> {
 	 * @return the deadline
 	 */
 	public static Deadline after(Duration duration) {
-		long nanos;
+		return afterNanos(saturatedNanos(duration));
+	}
+
+	/** Returns the duration in nanoseconds, saturated instead of overflowing. */
+	static long saturatedNanos(Duration duration) {
 		try {
-			nanos = duration.toNanos();
+			return duration.toNanos();
 		}
 		catch (ArithmeticException ex) {
-			nanos = duration.isNegative() ? -MAX_NANOS : MAX_NANOS;
+			return duration.isNegative() ? -MAX_NANOS : MAX_NANOS;
 		}
-		return afterNanos(nanos);
 	}
 
 	/**
@@ -59,8 +62,13 @@ public final class Deadline implements Comparable<Deadline> {
 	}
 
 	static Deadline afterNanos(long nanos) {
+		return afterNanos(System.nanoTime(), nanos);
+	}
+
+	/** Returns the deadline {@code nanos} after {@code now} (a value of {@code System.nanoTime()}). */
+	static Deadline afterNanos(long now, long nanos) {
 		long clamped = Math.max(-MAX_NANOS, Math.min(MAX_NANOS, nanos));
-		return new Deadline(System.nanoTime() + clamped);
+		return new Deadline(now + clamped);
 	}
 
 	/**

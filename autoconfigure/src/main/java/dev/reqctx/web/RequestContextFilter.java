@@ -13,7 +13,6 @@ import dev.reqctx.ContextCancelledException;
 import dev.reqctx.ContextDiagnostics;
 import dev.reqctx.ContextKind;
 import dev.reqctx.ContextObserver;
-import dev.reqctx.Deadline;
 import dev.reqctx.LiveContexts;
 import dev.reqctx.RequestContext;
 import dev.reqctx.RequestInfo;
@@ -211,8 +210,8 @@ public final class RequestContextFilter implements Filter {
 		for (RequestContextCustomizer customizer : this.customizers) {
 			base = customizer.customize(base, request);
 		}
-		CancellableContext ctx = base.newChild(ContextKind.REQUEST, new RequestInfo(request.getMethod(), path),
-				Deadline.after(nanos, TimeUnit.NANOSECONDS));
+		CancellableContext ctx = base.newChild(ContextKind.REQUEST, new RequestInfo(request.getMethod(), path), nanos,
+				TimeUnit.NANOSECONDS);
 		ctx.runningOn(Thread.currentThread());
 		LiveContexts.register(ctx);
 		this.observer.requestStarted(ctx);

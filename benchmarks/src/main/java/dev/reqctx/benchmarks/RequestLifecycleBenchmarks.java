@@ -94,7 +94,7 @@ public class RequestLifecycleBenchmarks {
 	public boolean lifecycle() {
 		CancellableContext ctx = RequestContext.root()
 			.withValue(StandardKeys.REQUEST_ID, "bench-request-1")
-			.newChild(ContextKind.REQUEST, this.info, Deadline.after(30, TimeUnit.SECONDS));
+			.newChild(ContextKind.REQUEST, this.info, 30, TimeUnit.SECONDS);
 		ctx.runningOn(Thread.currentThread());
 		LiveContexts.register(ctx);
 		try (dev.reqctx.Scope scope = ctx.attach()) {
