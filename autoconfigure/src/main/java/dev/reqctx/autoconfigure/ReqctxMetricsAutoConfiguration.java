@@ -20,6 +20,7 @@ import org.springframework.context.annotation.Bean;
 				"org.springframework.boot.micrometer.metrics.autoconfigure.export.simple.SimpleMetricsExportAutoConfiguration" })
 @ConditionalOnClass(MeterRegistry.class)
 @ConditionalOnBooleanProperty(name = "reqctx.enabled", matchIfMissing = true)
+@ConditionalOnBooleanProperty(name = "reqctx.metrics.enabled", matchIfMissing = true)
 @ConditionalOnBean(MeterRegistry.class)
 public final class ReqctxMetricsAutoConfiguration {
 

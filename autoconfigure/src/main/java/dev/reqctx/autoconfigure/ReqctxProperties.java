@@ -37,6 +37,8 @@ public class ReqctxProperties {
 
 	private final Tracing tracing = new Tracing();
 
+	private final Metrics metrics = new Metrics();
+
 	public boolean isEnabled() {
 		return this.enabled;
 	}
@@ -73,8 +75,32 @@ public class ReqctxProperties {
 		return this.logging;
 	}
 
+	public Metrics getMetrics() {
+		return this.metrics;
+	}
+
 	public Tracing getTracing() {
 		return this.tracing;
+	}
+
+	/**
+	 * Metrics: reqctx's own meters.
+	 */
+	public static class Metrics {
+
+		/**
+		 * Whether to record reqctx's meters (reqctx.*) when a MeterRegistry is present.
+		 */
+		private boolean enabled = true;
+
+		public boolean isEnabled() {
+			return this.enabled;
+		}
+
+		public void setEnabled(boolean enabled) {
+			this.enabled = enabled;
+		}
+
 	}
 
 	/**
