@@ -8,11 +8,11 @@
 # pair is far steadier than two long runs minutes apart; the result is the median over all
 # pairs of all rounds: the throughput ratio on/off, and p50/p99 of both.
 #
-#   benchmarks/scripts/wrk-overhead.sh                 # 2 rounds x 8 pairs of 5 s bursts
-#   ROUNDS=3 PAIRS=10 DURATION=3s benchmarks/scripts/wrk-overhead.sh
+#   benchmarks/scripts/wrk-overhead.sh                 # 2 rounds x 12 pairs of 10 s bursts
+#   ROUNDS=3 PAIRS=10 DURATION=5s benchmarks/scripts/wrk-overhead.sh
 #
-# Settings (environment): ROUNDS (2), PAIRS (8), DURATION (5s, one burst), WARMUP (45s per
-# service and round), THREADS (1), CONNECTIONS (16), PIN (1: services on CPU 0, wrk on CPU 1
+# Settings (environment): ROUNDS (2), PAIRS (12), DURATION (10s, one burst), WARMUP (150s per
+# service and round, in WARMUP_SLICES (5) alternating slices whose rates are recorded), THREADS (1), CONNECTIONS (16), PIN (1: services on CPU 0, wrk on CPU 1
 # with taskset, when there are 2+ CPUs; 0: no pinning), REQUEST_ID (unset: the filter generates
 # a request id per request, as for a client that sends none; set: wrk sends this X-Request-Id),
 # SERVER_ARGS (extra arguments for both services, e.g. "--reqctx.logging.enabled=false"),
@@ -23,9 +23,10 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 ENDPOINT=${ENDPOINT:-/demo/ping}
 ROUNDS=${ROUNDS:-2}
-PAIRS=${PAIRS:-8}
-DURATION=${DURATION:-5s}
-WARMUP=${WARMUP:-45s}
+PAIRS=${PAIRS:-12}
+DURATION=${DURATION:-10s}
+WARMUP=${WARMUP:-150s}
+WARMUP_SLICES=${WARMUP_SLICES:-5}
 THREADS=${THREADS:-1}
 CONNECTIONS=${CONNECTIONS:-16}
 PIN=${PIN:-1}
@@ -130,12 +131,19 @@ for round in $(seq 1 "$ROUNDS"); do
 	start_server false "$round"
 	await_server true
 	await_server false
-	# Warm-up in slices, alternating, so both JITs get the same treatment.
-	for _ in 1 2 3; do
+	# Warm-up in slices, alternating, so both JITs get the same treatment. On one pinned core a
+	# service keeps speeding up for 1-2 minutes of load (the JIT competes with the request
+	# threads), so the warm-up is long and each slice's rate is recorded: the last slices show
+	# whether both had reached their plateau before the measured pairs began.
+	declare -A warm=([true]="" [false]="")
+	for _ in $(seq 1 "$WARMUP_SLICES"); do
 		for mode in true false; do
-			"${wrk_cpu[@]}" wrk -t"$THREADS" -c"$CONNECTIONS" -d"$(( ${WARMUP%s} / 3 ))s" "${header[@]}" "http://127.0.0.1:${port[$mode]}${ENDPOINT}" >/dev/null
+			rps=$("${wrk_cpu[@]}" wrk -t"$THREADS" -c"$CONNECTIONS" -d"$(( ${WARMUP%s} / WARMUP_SLICES ))s" "${header[@]}" "http://127.0.0.1:${port[$mode]}${ENDPOINT}" | awk '/^Requests\/sec:/ { printf "%.0f", $2 }')
+			warm[$mode]="${warm[$mode]} $rps"
 		done
 	done
+	echo "# round $round warm-up requests/s per slice: reqctx on:${warm[true]}; off:${warm[false]}" | tee -a "$summary"
+	unset warm
 	for pair in $(seq 1 "$PAIRS"); do
 		if [ $(((round + pair) % 2)) -eq 0 ]; then order=(true false); else order=(false true); fi
 		declare -A result=()
