@@ -159,16 +159,9 @@ final class DeadlineTimer {
 			}
 			this.size++;
 			CancellableContext root = this.root;
-			if (root == null) {
-				this.root = ctx;
-			}
-			else if (due(ctx) - due(root) < 0) {
-				adopt(ctx, root);
-				this.root = ctx;
-			}
-			else {
-				adopt(root, ctx);
-				return;
+			this.root = (root != null) ? meld(root, ctx) : ctx;
+			if (this.root != ctx) {
+				return; // not the earliest: the timer thread's wake-up stands
 			}
 			if (this.thread == null) {
 				startThread();
