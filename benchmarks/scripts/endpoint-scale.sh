@@ -22,11 +22,7 @@ if [ "${SKIP_BUILD:-0}" != 1 ]; then
 	./mvnw -q -B -DskipTests -pl sample-service,benchmarks -am package
 fi
 jar=$(ls sample-service/target/reqctx-sample-service-*.jar | grep -v original | head -1)
-server_cpu=() client_cpu=()
-if [ "$(nproc)" -ge 2 ] && command -v taskset >/dev/null; then
-	server_cpu=(taskset -c 0)
-	client_cpu=(taskset -c 1)
-fi
+. benchmarks/scripts/common.sh
 
 extra=$(mktemp -d)
 server_pid=
@@ -41,7 +37,7 @@ trap cleanup EXIT INT TERM
 mkdir -p "$extra/dev/reqctx/benchmarks/load"
 cp benchmarks/target/classes/dev/reqctx/benchmarks/load/InFlightRequests.class "$extra/dev/reqctx/benchmarks/load/"
 
-port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+port=$(free_port)
 "${server_cpu[@]}" java -Xms512m -Xmx512m -Dreqctx.bench.in-flight="$IN_FLIGHT" -Dloader.path="$extra" \
 	-cp "$jar" org.springframework.boot.loader.launch.PropertiesLauncher --server.port="$port" \
 	--spring.main.sources=dev.reqctx.benchmarks.load.InFlightRequests --logging.level.root=warn \
@@ -60,10 +56,10 @@ echo "# in flight: $total (asked for $IN_FLIGHT); windows of ${WINDOW}s, wrk -t1
 
 # Warm-up: the endpoint and the echo path.
 for _ in $(seq 1 10); do curl -fs -o /dev/null "$base/actuator/requestcontexts"; done
-"${client_cpu[@]}" wrk -t1 -c8 -d5s "$base/demo/echo" >/dev/null
+"${wrk_cpu[@]}" wrk -t1 -c8 -d5s "$base/demo/echo" >/dev/null
 
 wrk_window() { # $1 = label; runs wrk for WINDOW seconds, prints "rps p99"
-	"${client_cpu[@]}" wrk -t1 -c8 -d"${WINDOW}s" --latency "$base/demo/echo" >"$OUT/wrk-$1.txt"
+	"${wrk_cpu[@]}" wrk -t1 -c8 -d"${WINDOW}s" --latency "$base/demo/echo" >"$OUT/wrk-$1.txt"
 	awk '/^Requests\/sec:/ { rps = $2 } $1 == "99%" { p = $2 } END { print rps, p }' "$OUT/wrk-$1.txt"
 }
 
@@ -71,7 +67,7 @@ list_loop() { # $1 = query, $2 = file; lists until the window ends (bounded by c
 	local end=$((SECONDS + WINDOW))
 	for _ in $(seq 1 1000); do
 		[ "$SECONDS" -lt "$end" ] || break
-		"${client_cpu[@]}" curl -fs -o /dev/null -w '%{time_total} %{size_download}\n' "$base/actuator/requestcontexts$1" >>"$2"
+		"${wrk_cpu[@]}" curl -fs -o /dev/null -w '%{time_total} %{size_download}\n' "$base/actuator/requestcontexts$1" >>"$2"
 	done
 }
 

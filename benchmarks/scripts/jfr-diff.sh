@@ -20,15 +20,11 @@ java_home=$(dirname "$(dirname "$(readlink -f "$(command -v java)")")")
 sed 's|<setting name="period" control="method-sampling-java-interval">[^<]*</setting>|<setting name="period">1 ms</setting>|' \
 	"$java_home/lib/jfr/profile.jfc" >"$OUT/profile-1ms.jfc"
 grep -q '<setting name="period">1 ms</setting>' "$OUT/profile-1ms.jfc" || { echo "could not set the sampling period" >&2; exit 1; }
-server_cpu=() wrk_cpu=()
-if [ "$(nproc)" -ge 2 ] && command -v taskset >/dev/null; then
-	server_cpu=(taskset -c 0)
-	wrk_cpu=(taskset -c 1)
-fi
+. benchmarks/scripts/common.sh
 declare -A pid=() port=()
 trap 'for p in "${pid[@]}"; do kill "$p" 2>/dev/null; done; wait 2>/dev/null || true' EXIT INT TERM
 for mode in true false; do
-	port[$mode]=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+	port[$mode]=$(free_port)
 	# shellcheck disable=SC2086
 	"${server_cpu[@]}" java -Xms256m -Xmx256m -jar "$jar" --server.port="${port[$mode]}" --reqctx.enabled="$mode" \
 		--logging.level.root=warn --spring.main.banner-mode=off ${SERVER_ARGS:-} >"$OUT/server-$mode.log" 2>&1 &

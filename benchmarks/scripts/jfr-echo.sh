@@ -12,15 +12,11 @@ DURATION=${DURATION:-20s}
 OUT=${OUT:-benchmarks/results/$(date +%Y-%m-%d)/jfr-echo}
 mkdir -p "$OUT"
 jar=$(ls sample-service/target/reqctx-sample-service-*.jar | grep -v original | head -1)
-server_cpu=() wrk_cpu=()
-if [ "$(nproc)" -ge 2 ] && command -v taskset >/dev/null; then
-	server_cpu=(taskset -c 0)
-	wrk_cpu=(taskset -c 1)
-fi
+. benchmarks/scripts/common.sh
 pid=
 trap '[ -n "$pid" ] && kill "$pid" 2>/dev/null; wait 2>/dev/null || true' EXIT INT TERM
 for mode in true false; do
-	port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+	port=$(free_port)
 	"${server_cpu[@]}" java -Xms256m -Xmx256m -jar "$jar" --server.port="$port" --reqctx.enabled="$mode" \
 		--logging.level.root=warn --spring.main.banner-mode=off >"$OUT/server-$mode.log" 2>&1 &
 	pid=$!

@@ -41,11 +41,7 @@ if [ "${SKIP_BUILD:-0}" != 1 ]; then
 fi
 jar=$(ls sample-service/target/reqctx-sample-service-*.jar | grep -v original | head -1)
 
-server_cpu=() wrk_cpu=()
-if [ "$PIN" = 1 ] && [ "$(nproc)" -ge 2 ] && command -v taskset >/dev/null; then
-	server_cpu=(taskset -c 0)
-	wrk_cpu=(taskset -c 1)
-fi
+. benchmarks/scripts/common.sh
 
 declare -A pid=() port=()
 cleanup() {
@@ -55,10 +51,6 @@ cleanup() {
 	wait 2>/dev/null || true
 }
 trap cleanup EXIT INT TERM
-
-free_port() {
-	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
 
 start_server() { # $1 = true|false, $2 = round
 	local p
@@ -112,7 +104,7 @@ burst() { # $1 = true|false, $2 = file, $3 = duration; prints "rps p50us p99us"
 		echo "errors in $2" >&2
 		exit 1
 	fi
-	echo "$(awk '/^Requests\/sec:/ { print $2 }' "$2") $(to_us "$(awk '$1 == "50%" { print $2 }' "$2")") $(to_us "$(awk '$1 == "99%" { print $2 }' "$2")")"
+	echo "$(wrk_rps "$2") $(to_us "$(awk '$1 == "50%" { print $2 }' "$2")") $(to_us "$(awk '$1 == "99%" { print $2 }' "$2")")"
 }
 
 summary="$OUT/summary.txt"
@@ -163,8 +155,6 @@ for round in $(seq 1 "$ROUNDS"); do
 	stop_servers
 done
 
-median() { printf '%s\n' "$@" | sort -g | awk '{ a[NR] = $1 } END { if (NR % 2) print a[(NR + 1) / 2]; else printf "%.3f\n", (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
-quartiles() { printf '%s\n' "$@" | sort -g | awk '{ a[NR] = $1 } END { printf "%s..%s", a[int((NR + 3) / 4)], a[int((3 * NR + 3) / 4)] }'; }
 {
 	echo "median throughput ratio on/off: $(median "${ratios[@]}") (interquartile $(quartiles "${ratios[@]}"), ${#ratios[@]} pairs)"
 	echo "median p99 ratio on/off:        $(median "${p99ratios[@]}") (interquartile $(quartiles "${p99ratios[@]}"))"

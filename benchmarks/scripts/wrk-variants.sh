@@ -38,11 +38,7 @@ jar=$(ls sample-service/target/reqctx-sample-service-*.jar | grep -v original | 
 extra=$(mktemp -d)
 mkdir -p "$extra/dev/reqctx/benchmarks/load"
 cp benchmarks/target/classes/dev/reqctx/benchmarks/load/*.class "$extra/dev/reqctx/benchmarks/load/"
-server_cpu=() wrk_cpu=()
-if [ "$(nproc)" -ge 2 ] && command -v taskset >/dev/null; then
-	server_cpu=(taskset -c 0)
-	wrk_cpu=(taskset -c 1)
-fi
+. benchmarks/scripts/common.sh
 
 IFS=';' read -r -a specs <<<"$VARIANTS"
 names=()
@@ -55,7 +51,7 @@ done
 trap 'for p in "${pid[@]}"; do kill "$p" 2>/dev/null; done; wait 2>/dev/null || true; rm -rf "$extra"' EXIT INT TERM
 
 for name in "${names[@]}"; do
-	port[$name]=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+	port[$name]=$(free_port)
 	# shellcheck disable=SC2086
 	"${server_cpu[@]}" java $JAVA_OPTS -Dloader.path="$extra" -cp "$jar" org.springframework.boot.loader.launch.PropertiesLauncher \
 		--server.port="${port[$name]}" --logging.level.root=warn \
@@ -72,7 +68,7 @@ for name in "${names[@]}"; do
 	[ -n "$ok" ] || { echo "$name did not start; see $OUT/server-$name.log" >&2; exit 1; }
 done
 
-rps_of() { awk '/^Requests\/sec:/ { printf "%.0f", $2 }' "$1"; }
+rps_of() { printf '%.0f' "$(wrk_rps "$1")"; }
 summary="$OUT/summary.txt"
 {
 	echo "# wrk-variants $(date -Is); $(java -version 2>&1 | head -1); nproc $(nproc); load $(cut -d' ' -f1-3 /proc/loadavg)"
@@ -110,8 +106,6 @@ for cycle in $(seq 1 "$CYCLES"); do
 	echo "$cycle     $line" | tee -a "$summary"
 	unset rps
 done
-median() { printf '%s\n' "$@" | sort -g | awk '{ a[NR] = $1 } END { if (NR % 2) print a[(NR + 1) / 2]; else printf "%.3f\n", (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
-quartiles() { printf '%s\n' "$@" | sort -g | awk '{ a[NR] = $1 } END { printf "%s..%s", a[int((NR + 3) / 4)], a[int((3 * NR + 3) / 4)] }'; }
 {
 	echo "# throughput relative to ${names[0]}, median over cycles (interquartile); p99 per burst as wrk printed it"
 	for name in "${names[@]}"; do
