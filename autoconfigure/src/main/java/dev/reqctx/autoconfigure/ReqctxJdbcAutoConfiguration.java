@@ -2,8 +2,10 @@ package dev.reqctx.autoconfigure;
 
 import javax.sql.DataSource;
 
+import com.zaxxer.hikari.HikariDataSource;
 import dev.reqctx.ContextObserver;
 import dev.reqctx.jdbc.ContextDataSource;
+import dev.reqctx.jdbc.HikariPostgresDefaults;
 
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.beans.factory.config.BeanDefinition;
@@ -13,6 +15,7 @@ import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProp
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Role;
+import org.springframework.util.ClassUtils;
 
 /**
  * {@link AutoConfiguration Auto-configuration} that wraps every {@link DataSource} bean in a
@@ -31,6 +34,9 @@ public final class ReqctxJdbcAutoConfiguration {
 			ObjectProvider<ReqctxProperties> properties, ObjectProvider<ContextObserver> observers) {
 		return new ContextDataSourcePostProcessor(properties, observers);
 	}
+
+	private static final boolean HIKARI_PRESENT = ClassUtils.isPresent("com.zaxxer.hikari.HikariDataSource",
+			ReqctxJdbcAutoConfiguration.class.getClassLoader());
 
 	/**
 	 * Wraps {@link DataSource} beans. Its dependencies are resolved when the first data source
@@ -52,12 +58,26 @@ public final class ReqctxJdbcAutoConfiguration {
 		public Object postProcessAfterInitialization(Object bean, String beanName) {
 			if (bean instanceof DataSource dataSource && !(bean instanceof ContextDataSource)) {
 				ReqctxProperties.Jdbc jdbc = this.properties.getIfAvailable(ReqctxProperties::new).getJdbc();
+				if (jdbc.isDriverDefaults() && HIKARI_PRESENT) {
+					HikariDefaults.apply(dataSource);
+				}
 				ContextDataSource.Settings settings = new ContextDataSource.Settings(jdbc.getMaxSqlLength(),
 						jdbc.getCancelRetryInterval(), jdbc.getAbortAfter());
 				return new ContextDataSource(dataSource, settings,
 						() -> this.observers.getIfAvailable(() -> ContextObserver.NONE));
 			}
 			return bean;
+		}
+
+	}
+
+	/** Loaded only when HikariCP is on the classpath. */
+	private static final class HikariDefaults {
+
+		static void apply(DataSource dataSource) {
+			if (dataSource instanceof HikariDataSource hikari && hikari.getHikariPoolMXBean() == null) {
+				HikariPostgresDefaults.apply(hikari);
+			}
 		}
 
 	}

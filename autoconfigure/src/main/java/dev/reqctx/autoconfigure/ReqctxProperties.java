@@ -310,10 +310,25 @@ public class ReqctxProperties {
 		/**
 		 * How long a cancelled statement may run on before its connection is aborted and evicted.
 		 */
-		private Duration abortAfter = Duration.ofSeconds(5);
+		private Duration abortAfter = Duration.ofSeconds(1);
+
+		/**
+		 * Whether to set PgJDBC's socketFactory (so a borrow stuck validating a dead connection
+		 * can be broken) and a 1 s cancelSignalTimeout on PostgreSQL HikariCP pools that leave
+		 * them unset.
+		 */
+		private boolean driverDefaults = true;
 
 		public boolean isEnabled() {
 			return this.enabled;
+		}
+
+		public boolean isDriverDefaults() {
+			return this.driverDefaults;
+		}
+
+		public void setDriverDefaults(boolean driverDefaults) {
+			this.driverDefaults = driverDefaults;
 		}
 
 		public void setEnabled(boolean enabled) {

@@ -36,6 +36,11 @@ final class ContextConnection implements Connection {
 	/** Set once the physical connection was aborted after a lost cancel. */
 	volatile boolean aborted;
 
+	private static final Object NOT_PGJDBC = new Object();
+
+	/** The PgJDBC connection under the pool's proxy, {@link #NOT_PGJDBC}, or null until resolved. */
+	private volatile Object pgConnection;
+
 	ContextConnection(ContextDataSource dataSource, Connection target) {
 		this.dataSource = dataSource;
 		this.target = target;
@@ -117,6 +122,30 @@ final class ContextConnection implements Connection {
 	}
 
 	/**
+	 * Returns the PgJDBC connection under this one, or {@code null} for other drivers. Resolved
+	 * on first use, which is a cancel or a statement's first execution under a deadline.
+	 */
+	Object pgConnection() {
+		Object pg = this.pgConnection;
+		if (pg == null) {
+			pg = NOT_PGJDBC;
+			if (ContextDataSource.PGJDBC_PRESENT) {
+				try {
+					Object unwrapped = PgCancel.unwrap(this.target);
+					if (unwrapped != null) {
+						pg = unwrapped;
+					}
+				}
+				catch (SQLException | RuntimeException ex) {
+					// A closed or foreign connection: treated as another driver's.
+				}
+			}
+			this.pgConnection = pg;
+		}
+		return (pg != NOT_PGJDBC) ? pg : null;
+	}
+
+	/**
 	 * Aborts the physical connection under a statement that kept running through every cancel;
 	 * {@link #close()} then keeps it out of the pool. Called on a cancellation thread.
 	 */
@@ -125,11 +154,24 @@ final class ContextConnection implements Connection {
 			if (this.aborted || statement.running != execution) {
 				return;
 			}
+		}
+		abort("a statement kept running " + TimeUnit.NANOSECONDS.toMillis(this.dataSource.abortAfterNanos)
+				+ " ms after its context was cancelled");
+	}
+
+	/**
+	 * Aborts the physical connection (its socket is closed, which also frees a thread blocked
+	 * reading it); {@link #close()} then keeps it out of the pool.
+	 * @param why what made it necessary, for the log
+	 */
+	void abort(String why) {
+		synchronized (this) {
+			if (this.aborted) {
+				return;
+			}
 			this.aborted = true;
 		}
-		ContextDataSource.LOGGER.log(Level.WARNING, () -> "A statement kept running "
-				+ TimeUnit.NANOSECONDS.toMillis(this.dataSource.abortAfterNanos)
-				+ " ms after its context was cancelled; aborting its connection " + this.target);
+		ContextDataSource.LOGGER.log(Level.WARNING, () -> "Aborting connection " + this.target + ": " + why);
 		try {
 			physical().abort(Cancellations.executor());
 		}

@@ -151,7 +151,7 @@ public final class ContextDataSource implements DataSource {
 		if (ctx.isCancelled() || ctx.remainingNanos() <= 0) {
 			throw cancelled(ctx, null);
 		}
-		PoolWait wait = new PoolWait();
+		PoolWait wait = new PoolWait(this.cancelRetryNanos);
 		Operation op = ctx.startOperation(OPERATION, "waiting for a connection", wait);
 		Connection connection = null;
 		SQLException failure = null;
@@ -317,8 +317,8 @@ public final class ContextDataSource implements DataSource {
 	 */
 	public record Settings(int maxSqlLength, Duration cancelRetryInterval, Duration abortAfter) {
 
-		/** 200 characters of SQL, a cancel repeated every 100 ms, abort after 5 s. */
-		public static final Settings DEFAULTS = new Settings(200, Duration.ofMillis(100), Duration.ofSeconds(5));
+		/** 200 characters of SQL, a cancel repeated every 100 ms, abort after 1 s. */
+		public static final Settings DEFAULTS = new Settings(200, Duration.ofMillis(100), Duration.ofSeconds(1));
 
 		/**
 		 * Checks the settings.

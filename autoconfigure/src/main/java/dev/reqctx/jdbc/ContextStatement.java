@@ -21,21 +21,32 @@ import dev.reqctx.RequestContext;
  * the prepared and callable variants.
  *
  * <p>Per execution under a cancellable context: fail fast if cancelled, lower the query
- * timeout to the remaining budget, open an {@link Operation} whose cancel action (this object,
- * so that an execution allocates nothing else) hands a {@link StatementCanceller} to
- * {@link Cancellations#executor()}, and close the operation when the driver returns.
+ * timeout to the remaining budget (except on PostgreSQL, see below), open an {@link Operation}
+ * whose cancel action (this object, so that an execution allocates nothing else) hands a
+ * {@link StatementCanceller} to {@link Cancellations#executor()}, and close the operation when
+ * the driver returns.
+ *
+ * <p>On PgJDBC no driver timeout is set: PgJDBC runs query timeouts on one timer thread for the
+ * whole JVM, whose cancel holds the connection lock while it waits for the server, so under a
+ * black-holed database the executing thread (and every other connection's timeout) would wait
+ * for it. The context's own deadline already fires the cancel, which goes through
+ * {@link PgCancel}.
  *
  * <p>A cancel must never hit the next statement on the same connection. The executing thread
- * and the canceller therefore agree through two volatile fields, in the style of Dekker's
- * algorithm: the executor clears {@link #running} and then waits while {@link #cancelling} is
- * set; a cancel attempt sets {@code cancelling} and then calls the driver only if
- * {@code running} still names its execution. One of the two always sees the other.
+ * and the cancellers therefore agree through two volatile fields, in the style of Dekker's
+ * algorithm: the executor clears {@link #running} and then waits while {@link #cancelling}
+ * counts attempts in flight; a cancel attempt increments {@code cancelling} and then calls the
+ * driver only if {@code running} still names its execution. One of the two always sees the
+ * other. The executor waits for attempts in flight at most one retry interval: an attempt still
+ * hanging then (its request may yet reach the server) gets the connection aborted, so that it
+ * can never hit another statement.
  */
 class ContextStatement implements Statement, Consumer<CancellationCause> {
 
 	private static final int TIMEOUT_UNKNOWN = 0;
 
-	private static final int TIMEOUT_MILLIS = 1;
+	/** PgJDBC: no driver timeout, the context's deadline cancels (see the class comment). */
+	private static final int TIMEOUT_BY_CANCEL = 1;
 
 	private static final int TIMEOUT_SECONDS = 2;
 
@@ -65,16 +76,19 @@ class ContextStatement implements Statement, Consumer<CancellationCause> {
 	/** The id of the execution in progress, {@code 0} when idle. */
 	volatile long running;
 
-	/** Set while a cancel attempt may call the driver. */
+	/**
+	 * How many attempts to cancel in flight at once, at most: a cancel request that hangs (a
+	 * black-holed server) must not stop the next one, nor pile up threads.
+	 */
+	static final int MAX_CANCEL_ATTEMPTS = 4;
+
+	/** How many cancel attempts may be calling the driver now. */
 	private volatile int cancelling;
 
 	/** The canceller waiting for the running execution to return, to wake it early. */
 	volatile Thread canceller;
 
 	private int timeoutMode = TIMEOUT_UNKNOWN;
-
-	/** The driver's own statement when it takes millisecond timeouts (PgJDBC). */
-	private Statement millisTarget;
 
 	/** The timeout the application set, in milliseconds ({@code 0}: none, {@code -1}: unknown). */
 	private long applicationTimeoutMs = -1;
@@ -468,12 +482,23 @@ class ContextStatement implements Statement, Consumer<CancellationCause> {
 	 * at once if an attempt is already in flight.
 	 */
 	final void tryCancel(long execution) {
-		if (!CANCELLING.compareAndSet(this, 0, 1)) {
-			return;
+		int inFlight;
+		do {
+			inFlight = this.cancelling;
+			if (inFlight >= MAX_CANCEL_ATTEMPTS) {
+				return;
+			}
 		}
+		while (!CANCELLING.compareAndSet(this, inFlight, inFlight + 1));
 		try {
 			if (this.running == execution && !this.connection.dataSource.cancelUnsupported) {
-				this.target.cancel();
+				Object pg = this.connection.pgConnection();
+				if (pg != null) {
+					PgCancel.send(pg);
+				}
+				else {
+					this.target.cancel();
+				}
 			}
 		}
 		catch (SQLFeatureNotSupportedException | UnsupportedOperationException ex) {
@@ -483,25 +508,35 @@ class ContextStatement implements Statement, Consumer<CancellationCause> {
 			ContextDataSource.LOGGER.log(System.Logger.Level.DEBUG, "Statement.cancel() failed", ex);
 		}
 		finally {
-			this.cancelling = 0;
+			CANCELLING.getAndAdd(this, -1);
 		}
 	}
 
-	final boolean cancelAttemptInFlight() {
-		return this.cancelling != 0;
+	final int cancelAttemptsInFlight() {
+		return this.cancelling;
 	}
 
 	private void awaitCancelAttempt() {
 		// A cancel call takes a few milliseconds (PostgreSQL opens a connection for it); once the
 		// connection is aborted there is nothing left for a stray cancel to hit.
 		int spins = 0;
+		long giveUpAt = 0;
 		while (this.cancelling != 0 && !this.connection.aborted) {
 			if (++spins < 100) {
 				Thread.onSpinWait();
+				continue;
 			}
-			else {
-				LockSupport.parkNanos(this, 100_000);
+			long now = System.nanoTime();
+			if (giveUpAt == 0) {
+				giveUpAt = now + this.connection.dataSource.cancelRetryNanos;
 			}
+			else if (now - giveUpAt >= 0) {
+				// A cancel request that hangs may still reach the server later, when this
+				// connection runs something else: the connection goes instead.
+				this.connection.abort("a cancel request was still in flight when its statement returned");
+				return;
+			}
+			LockSupport.parkNanos(this, 100_000);
 		}
 	}
 
@@ -524,7 +559,7 @@ class ContextStatement implements Statement, Consumer<CancellationCause> {
 		if (mode == TIMEOUT_UNKNOWN) {
 			mode = resolveTimeoutMode();
 		}
-		if (mode == TIMEOUT_UNSUPPORTED) {
+		if (mode == TIMEOUT_UNSUPPORTED || mode == TIMEOUT_BY_CANCEL) {
 			return;
 		}
 		// Whole milliseconds rounded up, plus one: a driver timer that fires a hair before the
@@ -532,25 +567,15 @@ class ContextStatement implements Statement, Consumer<CancellationCause> {
 		long budgetMs = remainingNanos / 1_000_000 + 2;
 		long applicationMs = this.applicationTimeoutMs;
 		try {
-			if (mode == TIMEOUT_MILLIS) {
-				if (applicationMs > 0 && applicationMs <= budgetMs) {
-					restoreTimeoutIfLowered();
-					return;
-				}
-				PgTimeouts.setQueryTimeoutMs(this.millisTarget, budgetMs);
-				this.loweredTimeout = budgetMs;
+			// Never 0, which means no timeout at all; the cancel stops the statement on time.
+			long seconds = (budgetMs + 999) / 1000;
+			if (applicationMs > 0 && applicationMs <= seconds * 1000) {
+				restoreTimeoutIfLowered();
+				return;
 			}
-			else {
-				// Never 0, which means no timeout at all; the cancel stops the statement on time.
-				long seconds = (budgetMs + 999) / 1000;
-				if (applicationMs > 0 && applicationMs <= seconds * 1000) {
-					restoreTimeoutIfLowered();
-					return;
-				}
-				if (!this.timeoutLowered || this.loweredTimeout != seconds) {
-					this.target.setQueryTimeout((int) Math.min(Integer.MAX_VALUE, seconds));
-					this.loweredTimeout = seconds;
-				}
+			if (!this.timeoutLowered || this.loweredTimeout != seconds) {
+				this.target.setQueryTimeout((int) Math.min(Integer.MAX_VALUE, seconds));
+				this.loweredTimeout = seconds;
 			}
 			this.timeoutLowered = true;
 		}
@@ -563,13 +588,8 @@ class ContextStatement implements Statement, Consumer<CancellationCause> {
 	private int resolveTimeoutMode() throws SQLException {
 		int mode;
 		try {
-			Statement pg = ContextDataSource.PGJDBC_PRESENT ? PgTimeouts.unwrap(this.target) : null;
-			if (pg != null) {
-				this.millisTarget = pg;
-				if (this.applicationTimeoutMs < 0) {
-					this.applicationTimeoutMs = PgTimeouts.getQueryTimeoutMs(pg);
-				}
-				mode = TIMEOUT_MILLIS;
+			if (this.connection.pgConnection() != null) {
+				mode = TIMEOUT_BY_CANCEL;
 			}
 			else {
 				if (this.applicationTimeoutMs < 0) {
@@ -596,12 +616,7 @@ class ContextStatement implements Statement, Consumer<CancellationCause> {
 		this.timeoutLowered = false;
 		long applicationMs = Math.max(0, this.applicationTimeoutMs);
 		try {
-			if (this.timeoutMode == TIMEOUT_MILLIS) {
-				PgTimeouts.setQueryTimeoutMs(this.millisTarget, applicationMs);
-			}
-			else {
-				this.target.setQueryTimeout((int) (applicationMs / 1000));
-			}
+			this.target.setQueryTimeout((int) (applicationMs / 1000));
 		}
 		catch (SQLException | RuntimeException ex) {
 			// Closed or broken (an aborted connection): it will not run again.

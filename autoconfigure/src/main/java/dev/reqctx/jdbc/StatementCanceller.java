@@ -8,14 +8,16 @@ import dev.reqctx.Cancellations;
  * Stops one execution of a statement whose context was cancelled. Runs on
  * {@link Cancellations#executor()}.
  *
- * <p>Drivers and poolers can lose a cancel (PgBouncer, a cancel that reaches the server just
- * before the query starts), so the cancel is repeated every
+ * <p>Drivers, poolers and networks lose cancels (PgBouncer, a cancel that reaches the server
+ * just before the query starts, a dropped connection), so the cancel is repeated every
  * {@link ContextDataSource.Settings#cancelRetryInterval()} while the execution runs. If it still
  * runs after {@link ContextDataSource.Settings#abortAfter()}, its physical connection is aborted
- * and evicted from the pool: that connection is lost, but it no longer holds a pool slot.
+ * and evicted from the pool: that connection is lost, but it no longer holds a pool slot, and
+ * the executing thread, whose socket is closed, returns.
  *
  * <p>Each attempt runs as a task of its own, so a cancel call that hangs (a server that stopped
- * answering) delays neither the retries nor the abort.
+ * answering) delays neither the retries nor the abort; up to
+ * {@link ContextStatement#MAX_CANCEL_ATTEMPTS} may hang at once.
  */
 final class StatementCanceller implements Runnable {
 
@@ -37,7 +39,8 @@ final class StatementCanceller implements Runnable {
 		long abortAt = System.nanoTime() + dataSource.abortAfterNanos;
 		try {
 			while (statement.running == this.execution) {
-				if (!statement.cancelAttemptInFlight() && !dataSource.cancelUnsupported) {
+				if (statement.cancelAttemptsInFlight() < ContextStatement.MAX_CANCEL_ATTEMPTS
+						&& !dataSource.cancelUnsupported) {
 					attempt();
 				}
 				long left = abortAt - System.nanoTime();

@@ -5,6 +5,7 @@ import java.time.Duration;
 import javax.sql.DataSource;
 
 import com.zaxxer.hikari.HikariDataSource;
+import dev.reqctx.jdbc.BreakableSocketFactory;
 import dev.reqctx.jdbc.ContextDataSource;
 import org.junit.jupiter.api.Test;
 
@@ -96,6 +97,46 @@ class ReqctxJdbcAutoConfigurationTests {
 				ContextDataSource dataSource = context.getBean(ContextDataSource.class);
 				assertThat(dataSource.getTarget()).isInstanceOf(HikariDataSource.class);
 			});
+	}
+
+	@Test
+	void postgresPoolGetsTheBreakableSocketFactoryAndAShortCancelTimeout() {
+		// No connection is opened: the pool starts on first use, and these tests never use it.
+		this.runner.withPropertyValues("spring.datasource.url=jdbc:postgresql://127.0.0.1:1/none").run((context) -> {
+			HikariDataSource hikari = context.getBean(DataSource.class).unwrap(HikariDataSource.class);
+			assertThat(hikari.getDataSourceProperties()).containsEntry("socketFactory",
+					BreakableSocketFactory.class.getName())
+				.containsEntry("cancelSignalTimeout", "1");
+		});
+	}
+
+	@Test
+	void driverDefaultsKeepWhatTheUserSet() {
+		this.runner
+			.withPropertyValues("spring.datasource.url=jdbc:postgresql://127.0.0.1:1/none",
+					"spring.datasource.hikari.data-source-properties.cancelSignalTimeout=3")
+			.run((context) -> {
+				HikariDataSource hikari = context.getBean(DataSource.class).unwrap(HikariDataSource.class);
+				assertThat(hikari.getDataSourceProperties()).containsEntry("cancelSignalTimeout", "3")
+					.containsKey("socketFactory");
+			});
+	}
+
+	@Test
+	void driverDefaultsCanBeSwitchedOff() {
+		this.runner
+			.withPropertyValues("spring.datasource.url=jdbc:postgresql://127.0.0.1:1/none",
+					"reqctx.jdbc.driver-defaults=false")
+			.run((context) -> assertThat(
+					context.getBean(DataSource.class).unwrap(HikariDataSource.class).getDataSourceProperties())
+				.doesNotContainKeys("socketFactory", "cancelSignalTimeout"));
+	}
+
+	@Test
+	void otherDatabasesGetNoDriverDefaults() {
+		this.runner.run((context) -> assertThat(
+				context.getBean(DataSource.class).unwrap(HikariDataSource.class).getDataSourceProperties())
+			.doesNotContainKeys("socketFactory", "cancelSignalTimeout"));
 	}
 
 }

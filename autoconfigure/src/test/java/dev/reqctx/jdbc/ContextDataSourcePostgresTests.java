@@ -245,7 +245,7 @@ class ContextDataSourcePostgresTests {
 	}
 
 	@Test
-	void budgetBecomesAMillisecondQueryTimeout() throws Exception {
+	void budgetIsNeverHandedToPgJdbcsSharedTimer() throws Exception {
 		AtomicReference<PreparedStatement> running = new AtomicReference<>();
 		AtomicLong seenMillis = new AtomicLong(-1);
 		ContextObserver observer = new ContextObserver() {
@@ -271,7 +271,9 @@ class ContextDataSourcePostgresTests {
 			statement.executeQuery().close();
 			assertThat(statement.unwrap(PgStatement.class).getQueryTimeoutMs()).isZero();
 		}
-		assertThat(seenMillis.get()).isBetween(200L, 252L);
+		// PgJDBC's timeout runs on one timer thread for the whole JVM whose cancel holds the
+		// connection lock; reqctx's deadline cancels instead (see the deadline test above).
+		assertThat(seenMillis.get()).isZero();
 	}
 
 	@Test

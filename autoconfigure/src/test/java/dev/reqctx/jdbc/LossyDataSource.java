@@ -7,6 +7,7 @@ import java.lang.reflect.Proxy;
 import java.sql.CallableStatement;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
+import java.sql.SQLException;
 import java.sql.SQLFeatureNotSupportedException;
 import java.sql.Statement;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -65,6 +66,14 @@ final class LossyDataSource {
 			if (method.getName().equals("abort")) {
 				this.abortCalls.incrementAndGet();
 			}
+			if (isDriverClassLookup(method, args)) {
+				// Plays another driver: reqctx must go through Statement.cancel(), not PgJDBC's own
+				// cancel request, for the cancels to be lost here.
+				if (method.getName().equals("isWrapperFor")) {
+					return false;
+				}
+				throw new SQLException("not a wrapper for " + args[0]);
+			}
 			Object result = invoke(target, method, args);
 			if (result instanceof CallableStatement statement) {
 				return statement(CallableStatement.class, statement);
@@ -90,6 +99,12 @@ final class LossyDataSource {
 			}
 			return invoke(target, method, args);
 		});
+	}
+
+	private static boolean isDriverClassLookup(Method method, Object[] args) {
+		String name = method.getName();
+		return (name.equals("isWrapperFor") || name.equals("unwrap")) && args[0] instanceof Class<?> type
+				&& type.getName().startsWith("org.postgresql.");
 	}
 
 	private static Object invoke(Object target, Method method, Object[] args) throws Throwable {
