@@ -187,7 +187,7 @@ public final class ContextPropagatingInterceptor implements ClientHttpRequestInt
 		if (remainingNanos != Long.MAX_VALUE) {
 			this.observer.operationStarted(OPERATION_KIND, remainingNanos);
 		}
-		Exchange exchange = new Exchange();
+		Exchange exchange = new Exchange(context, this);
 		Operation operation = context.startOperation(OPERATION_KIND, describe(request), exchange);
 		ClientHttpResponse response;
 		try {
@@ -201,9 +201,11 @@ public final class ContextPropagatingInterceptor implements ClientHttpRequestInt
 			}
 			throw ex;
 		}
-		// A response that arrived as the context was cancelled is still a good response; the
-		// caller's next context-aware step fails fast.
-		end(operation, exchange);
+		// Status and headers are here, the body is not: the operation stays open, and
+		// cancellable, until the caller has read the body or closed the response. A response
+		// that arrived as the context was cancelled keeps its status and headers; its body fails
+		// with the context's exception.
+		response = exchange.respond(response, operation);
 		if (remainingNanos != Long.MAX_VALUE && response.getStatusCode().value() == GATEWAY_TIMEOUT) {
 			ContextCancelledException cancelled = awaitOwnDeadline(context, request);
 			if (cancelled != null) {
@@ -285,8 +287,12 @@ public final class ContextPropagatingInterceptor implements ClientHttpRequestInt
 		exchange.finish();
 	}
 
-	/** Returns the exception to throw if the failure came from the context's cancellation. */
-	private ContextCancelledException cancelledBy(RequestContext context, Operation operation, Throwable failure) {
+	/**
+	 * Returns the exception to throw if the failure came from the context's cancellation, and
+	 * reports the cancellation if it stopped the operation. Used for failures while the call
+	 * executes and while its body is read.
+	 */
+	ContextCancelledException cancelledBy(RequestContext context, Operation operation, Throwable failure) {
 		if (failure instanceof ContextCancelledException) {
 			return null; // already translated further down the chain
 		}
