@@ -15,6 +15,7 @@ import dev.reqctx.RequestContext;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpStatusCode;
 import org.springframework.http.client.ClientHttpResponse;
+import org.springframework.util.StreamUtils;
 
 /**
  * One outbound exchange, from the call until its response body is read or closed: the cancel
@@ -32,12 +33,13 @@ import org.springframework.http.client.ClientHttpResponse;
  *
  * <p>Once the caller has the response, the operation stays open, and cancellable, until the body
  * reaches its end or the response (or its body) is closed. A cancel then aborts the body without
- * interrupting anyone, since the caller may be doing anything by now: where the body stream can
- * be closed from another thread without blocking ({@link #CLOSE_FROM_ANY_THREAD}), it is closed,
- * which closes the connection and wakes a blocked read; the Apache client's connection is shut
- * down by its exec handler. Either way, every later read fails with the context's exception, so
- * a client whose socket cannot be closed from outside still stops at the next bytes that arrive.
- * Nothing is buffered: the body flows through as the caller reads it.
+ * interrupting anyone, since the caller may be doing anything by now; how depends on the request
+ * factory ({@link BodyAbort}): the JDK client's body stream is closed, which closes the
+ * connection and wakes a blocked read; the Apache client's connection is shut down by its exec
+ * handler. Either way every later read fails with the context's exception, so a client whose
+ * socket cannot be closed from outside ({@code HttpURLConnection}) still stops at the next bytes
+ * that arrive. Nothing is buffered: the body flows through as the caller reads it. Per call this
+ * costs one small object, the body stream, and two volatile reads per read.
  */
 final class Exchange implements Consumer<CancellationCause>, ClientHttpResponse {
 
@@ -66,24 +68,22 @@ final class Exchange implements Consumer<CancellationCause>, ClientHttpResponse 
 	private static final int DONE = 6;
 
 	/**
-	 * Responses whose body stream may be closed from the cancelling thread: the close does not
-	 * drain, does not wait for a lock that a blocked read holds, wakes that read with an error
-	 * and drops the connection. The JDK's {@code HttpResponse.BodyHandlers.ofInputStream()}
-	 * stream cancels its subscription and hands the reader an end-of-stream marker; Reactor's and
-	 * Jetty's Spring adapters cancel their subscription or fail the pending content. Not listed,
-	 * on purpose: Apache HttpClient (closing consumes the rest of the body; its exec handler
-	 * aborts the connection instead) and {@code HttpURLConnection} (its streams lock against a
-	 * blocked read).
+	 * How a cancel stops a body that is being read, for each of Spring's response adapters (by
+	 * class name: they are package-private). A response of any other class, such as one wrapped
+	 * by an interceptor that runs after this one, gets {@link BodyAbort#NEXT_READ}.
 	 */
-	static final Set<String> CLOSE_FROM_ANY_THREAD = Set.of("org.springframework.http.client.JdkClientHttpResponse",
-			"org.springframework.http.client.ReactorClientHttpResponse",
-			"org.springframework.http.client.JettyClientHttpResponse");
-
-	private static final ClassValue<Boolean> CLOSEABLE_FROM_ANY_THREAD = new ClassValue<>() {
+	private static final ClassValue<BodyAbort> BODY_ABORTS = new ClassValue<>() {
 
 		@Override
-		protected Boolean computeValue(Class<?> type) {
-			return CLOSE_FROM_ANY_THREAD.contains(type.getName());
+		protected BodyAbort computeValue(Class<?> type) {
+			return switch (type.getName()) {
+				case "org.springframework.http.client.JdkClientHttpResponse",
+						"org.springframework.http.client.ReactorClientHttpResponse",
+						"org.springframework.http.client.JettyClientHttpResponse" -> BodyAbort.CLOSE;
+				case "org.springframework.http.client.HttpComponentsClientHttpResponse" -> BodyAbort.CLIENT;
+				case "org.springframework.http.client.SimpleClientHttpResponse" -> BodyAbort.NEXT_READ_AND_DRAIN;
+				default -> BodyAbort.NEXT_READ;
+			};
 		}
 
 	};
@@ -113,7 +113,7 @@ final class Exchange implements Consumer<CancellationCause>, ClientHttpResponse 
 
 	private ClientHttpResponse response;
 
-	private boolean closeFromAnyThread;
+	private BodyAbort bodyAbort;
 
 	/** The response's own body stream, once the caller asked for it. */
 	private volatile InputStream body;
@@ -160,7 +160,7 @@ final class Exchange implements Consumer<CancellationCause>, ClientHttpResponse 
 	/** Closes the body stream if that is safe here; the caller's next read fails either way. */
 	private void abortBody() {
 		InputStream in = this.body;
-		if (in != null && this.closeFromAnyThread) {
+		if (in != null && this.bodyAbort == BodyAbort.CLOSE) {
 			closeQuietly(in);
 		}
 	}
@@ -183,7 +183,7 @@ final class Exchange implements Consumer<CancellationCause>, ClientHttpResponse 
 	ClientHttpResponse respond(ClientHttpResponse response, Operation operation) {
 		this.response = response;
 		this.operation = operation;
-		this.closeFromAnyThread = CLOSEABLE_FROM_ANY_THREAD.get(response.getClass());
+		this.bodyAbort = BODY_ABORTS.get(response.getClass());
 		endCall(READING);
 		return this;
 	}
@@ -251,23 +251,32 @@ final class Exchange implements Consumer<CancellationCause>, ClientHttpResponse 
 		}
 		this.body = in;
 		// A cancel that came before the stream was published could not close it.
-		if (this.state == CANCELLED && this.closeFromAnyThread) {
+		if (this.state == CANCELLED && this.bodyAbort == BodyAbort.CLOSE) {
 			closeQuietly(in);
 		}
 		return in;
 	}
 
 	/**
-	 * Closes the response. The exchange stays cancellable while the response drains what is
-	 * left of the body (the JDK and {@code HttpURLConnection} adapters read it to the end to
-	 * reuse the connection), so an endless body cannot hold the caller past its deadline. Once
-	 * cancelled, the body is closed first instead, so that nothing drains.
+	 * Closes the response. Spring's adapters (all but Jetty's) read what is left of the body to
+	 * the end first, to reuse the connection: the exchange stays cancellable while they do, so an
+	 * endless body cannot hold the caller past its deadline. Once cancelled, the body is closed
+	 * first instead, so that nothing drains.
 	 */
 	@Override
 	public void close() {
 		try {
+			if (this.bodyAbort == BodyAbort.NEXT_READ_AND_DRAIN && this.state == READING) {
+				// Its own drain would bypass the checks between reads.
+				drainQuietly();
+			}
+			InputStream in = this.body;
+			if (in == null) {
+				// Published before the drain starts, so that a cancel can close it.
+				in = openBodyQuietly();
+			}
 			if (this.state == CANCELLED) {
-				closeQuietly(bodyForClose());
+				closeQuietly(in);
 			}
 			response().close();
 		}
@@ -276,17 +285,22 @@ final class Exchange implements Consumer<CancellationCause>, ClientHttpResponse 
 		}
 	}
 
-	private InputStream bodyForClose() {
-		InputStream in = this.body;
-		if (in == null) {
-			try {
-				in = response().getBody();
-			}
-			catch (IOException | RuntimeException ex) {
-				return null;
-			}
+	private InputStream openBodyQuietly() {
+		try {
+			return openBody();
 		}
-		return in;
+		catch (IOException | RuntimeException ex) {
+			return null;
+		}
+	}
+
+	private void drainQuietly() {
+		try {
+			StreamUtils.drain(getBody());
+		}
+		catch (IOException | RuntimeException ex) {
+			// cancelled or failed: the response's own close copes with what is left
+		}
 	}
 
 	/**
@@ -362,7 +376,7 @@ final class Exchange implements Consumer<CancellationCause>, ClientHttpResponse 
 	/**
 	 * The body as the caller reads it: the response's own stream, which ends the exchange at
 	 * its end or when closed, and fails with the context's exception once the exchange was
-	 * cancelled. Two volatile reads per read call; no buffering.
+	 * cancelled.
 	 */
 	private final class Body extends InputStream {
 
@@ -450,6 +464,37 @@ final class Exchange implements Consumer<CancellationCause>, ClientHttpResponse 
 				end(false);
 			}
 		}
+
+	}
+
+	/** How a cancel stops a body that is being read. */
+	private enum BodyAbort {
+
+		/**
+		 * Close the body stream from the cancelling thread: that close does not drain, does not
+		 * wait for a lock a blocked read holds, wakes that read with an error and drops the
+		 * connection. The JDK's {@code BodyHandlers.ofInputStream()} stream cancels its
+		 * subscription and hands the reader an end-of-stream marker; Spring's Reactor and Jetty
+		 * adapters cancel their subscription or fail the pending content.
+		 */
+		CLOSE,
+
+		/**
+		 * Leave it to the client: closing an Apache body from here would consume the rest of it
+		 * on the cancelling thread, so {@link ContextCancellingExecHandler} shuts the connection
+		 * down instead.
+		 */
+		CLIENT,
+
+		/**
+		 * The stream cannot be closed from another thread ({@code HttpURLConnection}'s lock
+		 * against a blocked read): the reader stops at the next bytes that arrive, or at the read
+		 * timeout, and the response's draining close runs through the same checks.
+		 */
+		NEXT_READ_AND_DRAIN,
+
+		/** An unknown response: the reader stops at the next bytes that arrive. */
+		NEXT_READ
 
 	}
 
