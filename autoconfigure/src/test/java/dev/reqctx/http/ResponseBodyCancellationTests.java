@@ -34,6 +34,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
+import org.springframework.core.ParameterizedTypeReference;
 import org.springframework.core.io.Resource;
 import org.springframework.http.ResponseEntity;
 import org.springframework.http.client.ClientHttpRequestFactory;
@@ -156,6 +157,44 @@ class ResponseBodyCancellationTests {
 			long writable = CHUNK * ((BUDGET.plus(MARGIN).toMillis() / interval.toMillis()) + 1);
 			assertThat(server.bodyBytesWritten()).isPositive().isLessThanOrEqualTo(writable);
 			report(factory, "endless 64 KiB/100 ms", deadline, returned, closed, server);
+		}
+	}
+
+	@ParameterizedTest(name = "{0}")
+	@MethodSource("factories")
+	void closingAResponseWithAnEndlessBodyStopsDrainingAtTheDeadline(String factory) throws Exception {
+		SlowBodyServer server = server(SlowBodyServer.endless(CHUNK, Duration.ofMillis(100)));
+		RestClient client = client(factory, new RecordingObserver());
+		try (CancellableContext ctx = RequestContext.root().withTimeout(BUDGET); Scope scope = ctx.attach()) {
+			long deadline = ctx.deadline().orElseThrow().nanoTime();
+			// Spring drains the body on close to reuse the connection; the drain is cut at the
+			// deadline, and the caller gets the status it asked for.
+			ResponseEntity<Void> entity = client.get().uri(server.uri("/bodiless")).retrieve().toBodilessEntity();
+			long returned = System.nanoTime();
+			long closed = server.awaitClientClose(WAIT);
+			assertThat(entity.getStatusCode().value()).isEqualTo(200);
+			assertThat(Duration.ofNanos(returned - deadline)).isLessThan(MARGIN);
+			assertThat(Duration.ofNanos(closed - deadline)).isLessThan(MARGIN);
+			assertThat(ctx.snapshot().operations()).isEmpty();
+		}
+	}
+
+	@ParameterizedTest(name = "{0}")
+	@MethodSource("factories")
+	void endlessJsonBodyFailsWithTheDeadlineExceptionThroughTheJsonConverter(String factory) throws Exception {
+		SlowBodyServer server = server(SlowBodyServer.endlessJsonArray(CHUNK, Duration.ofMillis(100)));
+		RestClient client = client(factory, new RecordingObserver());
+		try (CancellableContext ctx = RequestContext.root().withTimeout(BUDGET); Scope scope = ctx.attach()) {
+			long deadline = ctx.deadline().orElseThrow().nanoTime();
+			Throwable thrown = catchThrowable(
+					() -> client.get().uri(server.uri("/numbers")).retrieve().body(new ParameterizedTypeReference<List<Integer>>() {
+					}));
+			long returned = System.nanoTime();
+			long closed = server.awaitClientClose(WAIT);
+			assertThat(thrown).isInstanceOf(DeadlineExceededException.class);
+			assertThat(Duration.ofNanos(returned - deadline)).isLessThan(MARGIN);
+			assertThat(Duration.ofNanos(closed - deadline)).isLessThan(MARGIN);
+			assertThat(ctx.snapshot().operations()).isEmpty();
 		}
 	}
 

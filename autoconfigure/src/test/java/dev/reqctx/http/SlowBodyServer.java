@@ -23,8 +23,9 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * A hostile HTTP/1.1 downstream on a real socket on 127.0.0.1: it answers the status line and
- * headers at once, then misbehaves with the body — trickles it, streams it without end, or
- * stops sending after a few bytes — the faults a read timeout does not catch. It reports when
+ * headers at once, then misbehaves with the body — trickles it, streams it without end (text
+ * or a JSON array), or stops sending after a few bytes — faults that a read timeout catches
+ * late or never. It reports when
  * it saw the client close each connection (end of stream or reset, noticed by reading the
  * socket, so it does not depend on the next write) and how many body bytes it managed to write.
  *
@@ -77,6 +78,17 @@ final class SlowBodyServer implements AutoCloseable {
 	 */
 	static SlowBodyServer endless(int chunkSize, Duration interval) throws IOException {
 		return new SlowBodyServer(new Behaviour(Mode.ENDLESS, chunkSize, interval, 0, null));
+	}
+
+	/**
+	 * Sends a chunked JSON array of zeros that never ends: {@code chunkSize} bytes every
+	 * {@code interval}.
+	 * @param chunkSize the bytes in each chunk
+	 * @param interval the pause between two chunks
+	 * @return the started server
+	 */
+	static SlowBodyServer endlessJsonArray(int chunkSize, Duration interval) throws IOException {
+		return new SlowBodyServer(new Behaviour(Mode.ENDLESS_JSON, chunkSize, interval, 0, null));
 	}
 
 	/**
@@ -183,7 +195,7 @@ final class SlowBodyServer implements AutoCloseable {
 			}
 			CountDownLatch closed = new CountDownLatch(1);
 			watchForClose(in, closed);
-			writeHead(out, this.behaviour.mode == Mode.ENDLESS);
+			writeHead(out);
 			writeBody(out, closed);
 		}
 		catch (IOException ex) {
@@ -246,9 +258,11 @@ final class SlowBodyServer implements AutoCloseable {
 		watcher.start();
 	}
 
-	private void writeHead(OutputStream out, boolean chunked) throws IOException {
-		String framing = chunked ? "Transfer-Encoding: chunked" : "Content-Length: 1000000";
-		out.write(("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n" + framing + "\r\n\r\n")
+	private void writeHead(OutputStream out) throws IOException {
+		Mode mode = this.behaviour.mode;
+		String framing = mode.chunked ? "Transfer-Encoding: chunked" : "Content-Length: 1000000";
+		String type = (mode == Mode.ENDLESS_JSON) ? "application/json" : "text/plain";
+		out.write(("HTTP/1.1 200 OK\r\nContent-Type: " + type + "\r\n" + framing + "\r\n\r\n")
 			.getBytes(StandardCharsets.ISO_8859_1));
 		out.flush();
 		this.headersSentAt.add(System.nanoTime());
@@ -264,11 +278,18 @@ final class SlowBodyServer implements AutoCloseable {
 			awaitQuietly(closed, Duration.ofMinutes(1));
 			return;
 		}
-		byte[] chunk = filled(b.chunkSize);
+		byte[] chunk;
+		if (b.mode == Mode.ENDLESS_JSON) {
+			write(out, "[".getBytes(StandardCharsets.ISO_8859_1), true);
+			chunk = "0,".repeat(b.chunkSize / 2).getBytes(StandardCharsets.ISO_8859_1);
+		}
+		else {
+			chunk = filled(b.chunkSize);
+		}
 		// The pause between writes is the fault being simulated; it ends early when the
 		// client closes the connection.
 		while (!awaitQuietly(closed, b.interval)) {
-			write(out, chunk, b.mode == Mode.ENDLESS);
+			write(out, chunk, b.mode.chunked);
 		}
 	}
 
@@ -313,7 +334,13 @@ final class SlowBodyServer implements AutoCloseable {
 
 	private enum Mode {
 
-		TRICKLE, ENDLESS, STALL, KEEP_ALIVE
+		TRICKLE(false), ENDLESS(true), ENDLESS_JSON(true), STALL(false), KEEP_ALIVE(false);
+
+		private final boolean chunked;
+
+		Mode(boolean chunked) {
+			this.chunked = chunked;
+		}
 
 	}
 
