@@ -280,8 +280,14 @@ final class Exchange implements Consumer<CancellationCause>, ClientHttpResponse 
 			}
 			response().close();
 		}
+		catch (RuntimeException ex) {
+			// Reactor's adapter lets a stream closed under it fail with IllegalStateException.
+			if (this.state != CANCELLED) {
+				throw ex;
+			}
+		}
 		finally {
-			end(false);
+			end();
 		}
 	}
 
@@ -305,20 +311,15 @@ final class Exchange implements Consumer<CancellationCause>, ClientHttpResponse 
 
 	/**
 	 * Ends the exchange on the caller's side, after the body reached its end or was closed: the
-	 * operation leaves the live tree and a cancel does nothing from now on.
-	 * @param atEndOfBody whether the whole body arrived; a cancel that came at the same moment
-	 * stopped nothing then, and is not counted
+	 * operation leaves the live tree and a cancel does nothing from now on. A cancel that came
+	 * first stopped the exchange, and is reported.
 	 */
-	private void end(boolean atEndOfBody) {
+	private void end() {
 		int previous = (int) STATE.compareAndExchange(this, READING, DONE);
-		if (atEndOfBody && previous == CANCELLED) {
-			// The cancel action has run (it is what made the exchange CANCELLED): no race.
-			this.state = DONE;
-		}
 		if (!this.ended) {
 			this.ended = true;
 			this.operation.remove();
-			if (!atEndOfBody && previous == CANCELLED) {
+			if (previous == CANCELLED) {
 				this.interceptor.cancelledBy(this.context, this.operation, null);
 			}
 		}
@@ -418,10 +419,15 @@ final class Exchange implements Consumer<CancellationCause>, ClientHttpResponse 
 
 		private int afterRead(int result) throws IOException {
 			if (result < 0) {
-				// The whole body arrived, even if a cancel came at the same moment.
-				end(true);
+				if (STATE.compareAndSet(Exchange.this, READING, DONE) || Exchange.this.state == DONE) {
+					end();
+					return result;
+				}
+				// Cancelled: Reactor's adapter reports a stream closed under a blocked read as
+				// ended, though the body was cut short.
+				throw failed(null);
 			}
-			else if (Exchange.this.state == CANCELLED) {
+			if (Exchange.this.state == CANCELLED) {
 				// A client whose socket cannot be closed from outside stops here.
 				throw failed(null);
 			}
@@ -461,7 +467,7 @@ final class Exchange implements Consumer<CancellationCause>, ClientHttpResponse 
 				this.in.close();
 			}
 			finally {
-				end(false);
+				end();
 			}
 		}
 
@@ -472,10 +478,11 @@ final class Exchange implements Consumer<CancellationCause>, ClientHttpResponse 
 
 		/**
 		 * Close the body stream from the cancelling thread: that close does not drain, does not
-		 * wait for a lock a blocked read holds, wakes that read with an error and drops the
-		 * connection. The JDK's {@code BodyHandlers.ofInputStream()} stream cancels its
-		 * subscription and hands the reader an end-of-stream marker; Spring's Reactor and Jetty
-		 * adapters cancel their subscription or fail the pending content.
+		 * wait for a lock a blocked read holds, and wakes that read. The JDK's
+		 * {@code BodyHandlers.ofInputStream()} stream cancels its subscription, which closes an
+		 * HTTP/1.1 connection, and hands the reader an end-of-stream marker. Spring's Reactor
+		 * and Jetty adapters cancel their subscription or fail the pending content; those
+		 * clients drop the connection when its next bytes arrive, not at once.
 		 */
 		CLOSE,
 
