@@ -40,6 +40,8 @@ import org.springframework.http.ResponseEntity;
 import org.springframework.http.client.ClientHttpRequestFactory;
 import org.springframework.http.client.HttpComponentsClientHttpRequestFactory;
 import org.springframework.http.client.JdkClientHttpRequestFactory;
+import org.springframework.http.client.JettyClientHttpRequestFactory;
+import org.springframework.http.client.ReactorClientHttpRequestFactory;
 import org.springframework.http.client.SimpleClientHttpRequestFactory;
 import org.springframework.util.StreamUtils;
 import org.springframework.web.client.RestClient;
@@ -105,10 +107,15 @@ class ResponseBodyCancellationTests {
 	}
 
 	static Stream<Arguments> factories() {
-		return Stream.of(Arguments.of("jdk"), Arguments.of("httpcomponents"), Arguments.of("simple"));
+		return Stream.of(Arguments.of("jdk"), Arguments.of("httpcomponents"), Arguments.of("simple"),
+				Arguments.of("jetty"), Arguments.of("reactor"));
 	}
 
-	/** The factories that abort a read blocked on a silent socket. */
+	/**
+	 * The factories whose connection is closed at once even when the downstream sends nothing
+	 * more. Jetty and Reactor Netty wake the blocked read at once but drop the connection only
+	 * when their next bytes arrive (or their own timeouts fire).
+	 */
 	static Stream<Arguments> abortingFactories() {
 		return Stream.of(Arguments.of("jdk"), Arguments.of("httpcomponents"));
 	}
@@ -209,9 +216,11 @@ class ResponseBodyCancellationTests {
 	@ParameterizedTest(name = "{0}")
 	@MethodSource("factories")
 	void operatorCancelStopsAStreamingReadOfATrickle(String factory) throws Exception {
-		SlowBodyServer server = server(SlowBodyServer.tricklingAfter(10, Duration.ofMillis(250)));
+		// Slow enough that the cancel comes well before the next byte: the read must be woken,
+		// or (HttpURLConnection) stopped when that byte arrives.
+		SlowBodyServer server = server(SlowBodyServer.tricklingAfter(10, Duration.ofMillis(500)));
 		RestClient client = client(factory, new RecordingObserver());
-		assertOperatorCancelAbortsStreamingRead(server, client, factory + " trickle 4 B/s");
+		assertOperatorCancelAbortsStreamingRead(server, client, factory + " trickle 2 B/s");
 	}
 
 	private void assertOperatorCancelAbortsStreamingRead(SlowBodyServer server, RestClient client, String label)
@@ -233,7 +242,8 @@ class ResponseBodyCancellationTests {
 				byte[] part = body.readNBytes(10);
 				whileReading.addAll(ctx.snapshot().operations());
 				partRead.countDown();
-				return body.read(); // nothing, or a byte a while later: the cancel comes first
+				// Until the cancel stops it: the body has a million bytes and sends two a second.
+				return StreamUtils.drain(body);
 			}));
 			long returned = System.nanoTime();
 			long closed = server.awaitClientClose(WAIT);
@@ -341,8 +351,10 @@ class ResponseBodyCancellationTests {
 			assertThat(client.get().uri(server.uri("/three")).retrieve().body(String.class)).isEqualTo("hello");
 		}
 		assertThat(server.requests()).isEqualTo(3);
-		assertThat(server.acceptedConnections()).isOne();
 		assertThat(server.clientClosedAny()).isFalse();
+		// Jetty hands a connection back to its pool after the response completes, on its own
+		// thread, so the next request may open another (plain Jetty does the same: 2 for 3).
+		assertThat(server.acceptedConnections()).isLessThanOrEqualTo(factory.equals("jetty") ? 2 : 1);
 		assertThat(observer.cancelled).isEmpty();
 		assertThat(Thread.currentThread().isInterrupted()).isFalse();
 	}
@@ -451,6 +463,12 @@ class ResponseBodyCancellationTests {
 							.build());
 				this.closeables.add(factory::destroy);
 				return factory;
+			case "jetty":
+				JettyClientHttpRequestFactory jetty = new JettyClientHttpRequestFactory();
+				this.closeables.add(jetty::destroy);
+				return jetty;
+			case "reactor":
+				return new ReactorClientHttpRequestFactory();
 			case "simple":
 				SimpleClientHttpRequestFactory simple = new SimpleClientHttpRequestFactory();
 				simple.setReadTimeout(CLIENT_TIMEOUT);
