@@ -182,7 +182,7 @@ class ResponseBodyCancellationTests {
 			assertThat(entity.getStatusCode().value()).isEqualTo(200);
 			assertThat(Duration.ofNanos(returned - deadline)).isLessThan(MARGIN);
 			assertThat(Duration.ofNanos(closed - deadline)).isLessThan(MARGIN);
-			assertThat(ctx.snapshot().operations()).isEmpty();
+			assertThat(ctx.snapshot().operations()).isEmpty();	report(factory, "toBodilessEntity, endless", deadline, returned, closed, server);
 		}
 	}
 
@@ -202,6 +202,7 @@ class ResponseBodyCancellationTests {
 			assertThat(Duration.ofNanos(returned - deadline)).isLessThan(MARGIN);
 			assertThat(Duration.ofNanos(closed - deadline)).isLessThan(MARGIN);
 			assertThat(ctx.snapshot().operations()).isEmpty();
+			report(factory, "JSON array, endless", deadline, returned, closed, server);
 		}
 	}
 
