@@ -10,6 +10,7 @@ import org.apache.hc.client5.http.impl.classic.HttpClientBuilder;
 import org.apache.hc.core5.concurrent.Cancellable;
 import org.apache.hc.core5.http.ClassicHttpRequest;
 import org.apache.hc.core5.http.ClassicHttpResponse;
+import org.apache.hc.core5.http.HttpEntity;
 import org.apache.hc.core5.http.HttpException;
 
 /**
@@ -20,7 +21,10 @@ import org.apache.hc.core5.http.HttpException;
  * to be stopped from inside: this handler cancels the request (as
  * {@code HttpUriRequestBase.cancel()} does), which abandons a pending connection lease or shuts
  * the connection down at once, so the waiting thread fails with an I/O error that
- * {@link ContextPropagatingInterceptor} turns into the context's exception.
+ * {@link ContextPropagatingInterceptor} turns into the context's exception. The abort stays
+ * armed while the caller reads the response body, until the body has been read to its end or
+ * closed: the connection is held that long, and a body that trickles or never ends would
+ * otherwise hold the caller too.
  *
  * <p>The auto-configuration adds it to the client that Spring Boot builds. For a client built by
  * hand:
@@ -71,12 +75,24 @@ public final class ContextCancellingExecHandler implements ExecChainHandler {
 		// Runs at once if the context is already cancelled, so the client fails before it
 		// leases a connection.
 		Registration registration = context.onCancel(() -> abort(scope));
+		ClassicHttpResponse response;
 		try {
-			return chain.proceed(request, scope);
+			response = chain.proceed(request, scope);
 		}
-		finally {
+		catch (Throwable ex) {
+			registration.remove();
+			throw ex;
+		}
+		// The connection is held until the body is read or closed, and a blocked body read
+		// ignores interrupts as the wait for the response does: keep the abort until then.
+		HttpEntity entity = response.getEntity();
+		if (entity != null && entity.isStreaming()) {
+			response.setEntity(new ContextBoundEntity(entity, registration));
+		}
+		else {
 			registration.remove();
 		}
+		return response;
 	}
 
 	private static void abort(ExecChain.Scope scope) {

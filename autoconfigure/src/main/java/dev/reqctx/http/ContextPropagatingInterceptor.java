@@ -35,17 +35,20 @@ import org.springframework.http.client.ClientHttpResponse;
  * {@linkplain RequestContext#detached() detached} one), the request id ({@code X-Request-Id})
  * and the configured inbound headers captured in the context;
  * <li>shows the exchange in the live tree as an {@code "http"} {@link Operation} described as
- * {@code "METHOD scheme://host[:port]/path"}, never with its query string or headers;
- * <li>aborts the exchange when the context is cancelled while the caller waits for the
- * response, and throws the context's exception (a {@code DeadlineExceededException} when the
- * deadline passed) with the client's failure as its cause;
+ * {@code "METHOD scheme://host[:port]/path"}, never with its query string or headers, from the
+ * call until the response body has been read to its end or the response (or its body) closed;
+ * <li>aborts the exchange when the context is cancelled in that time, while the caller waits
+ * for the response or reads its body, and throws the context's exception (a
+ * {@code DeadlineExceededException} when the deadline passed) with the client's failure as its
+ * cause, from the call or from the body's {@code read};
  * <li>treats a downstream {@code 504} that arrives within the safety margin of the deadline as
  * this call's own deadline passing, so a chain of services answers {@code 504} at every hop.
  * </ul>
  *
- * <p>With a deadline, a call therefore never outlives the shorter of the client's own timeouts
- * and the context's budget. How the exchange is aborted depends on the request factory; see
- * the {@linkplain dev.reqctx.http package documentation}.
+ * <p>With a deadline, a call, body included, therefore never outlives the shorter of the
+ * client's own timeouts and the context's budget. The body is not buffered: it reaches the
+ * caller as the client delivers it. How the exchange is aborted depends on the request factory;
+ * see the {@linkplain dev.reqctx.http package documentation}.
  *
  * <p>Instances are immutable and thread-safe. For a client built by hand:
  *
@@ -187,7 +190,7 @@ public final class ContextPropagatingInterceptor implements ClientHttpRequestInt
 		if (remainingNanos != Long.MAX_VALUE) {
 			this.observer.operationStarted(OPERATION_KIND, remainingNanos);
 		}
-		Exchange exchange = new Exchange();
+		Exchange exchange = new Exchange(context, this);
 		Operation operation = context.startOperation(OPERATION_KIND, describe(request), exchange);
 		ClientHttpResponse response;
 		try {
@@ -201,9 +204,11 @@ public final class ContextPropagatingInterceptor implements ClientHttpRequestInt
 			}
 			throw ex;
 		}
-		// A response that arrived as the context was cancelled is still a good response; the
-		// caller's next context-aware step fails fast.
-		end(operation, exchange);
+		// Status and headers are here, the body is not: the operation stays open, and
+		// cancellable, until the caller has read the body or closed the response. A response
+		// that arrived as the context was cancelled keeps its status and headers; its body fails
+		// with the context's exception.
+		response = exchange.respond(response, operation);
 		if (remainingNanos != Long.MAX_VALUE && response.getStatusCode().value() == GATEWAY_TIMEOUT) {
 			ContextCancelledException cancelled = awaitOwnDeadline(context, request);
 			if (cancelled != null) {
@@ -285,8 +290,12 @@ public final class ContextPropagatingInterceptor implements ClientHttpRequestInt
 		exchange.finish();
 	}
 
-	/** Returns the exception to throw if the failure came from the context's cancellation. */
-	private ContextCancelledException cancelledBy(RequestContext context, Operation operation, Throwable failure) {
+	/**
+	 * Returns the exception to throw if the failure came from the context's cancellation, and
+	 * reports the cancellation if it stopped the operation. Used for failures while the call
+	 * executes and while its body is read.
+	 */
+	ContextCancelledException cancelledBy(RequestContext context, Operation operation, Throwable failure) {
 		if (failure instanceof ContextCancelledException) {
 			return null; // already translated further down the chain
 		}

@@ -1,27 +1,50 @@
 package dev.reqctx.http;
 
+import java.io.IOException;
+import java.io.InputStream;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
+import java.util.Set;
 import java.util.function.Consumer;
 
 import dev.reqctx.CancellationCause;
+import dev.reqctx.ContextCancelledException;
+import dev.reqctx.Operation;
+import dev.reqctx.RequestContext;
+
+import org.springframework.http.HttpHeaders;
+import org.springframework.http.HttpStatusCode;
+import org.springframework.http.client.ClientHttpResponse;
+import org.springframework.util.StreamUtils;
 
 /**
- * The cancel action of one outbound exchange: interrupts the thread that waits for the
- * response, and makes sure that interrupt never outlives the exchange.
+ * One outbound exchange, from the call until its response body is read or closed: the cancel
+ * action of the exchange's {@code "http"} operation and, once the status and headers arrived,
+ * the response the caller reads.
  *
- * <p>Interrupting the waiting thread is how the clients that Spring wraps are told to give up
- * through public API only: Spring's {@code JdkClientHttpRequest} waits on the
- * {@code HttpClient.sendAsync} future and cancels it when interrupted, which (JDK 16+) aborts
- * the exchange and closes an HTTP/1.1 connection; Reactor Netty's {@code block()} disposes the
- * exchange; a pooled connection lease is abandoned. Blocking socket reads on platform threads
- * ignore interrupts, so the Apache client is aborted by {@link ContextCancellingExecHandler}
- * instead and the interrupt is harmless there.
+ * <p>While the request factory executes the call, a cancel interrupts the waiting thread. That
+ * is how the clients that Spring wraps are told to give up through public API only: Spring's
+ * {@code JdkClientHttpRequest} waits on the {@code HttpClient.sendAsync} future and cancels it
+ * when interrupted, which (JDK 16+) aborts the exchange and closes an HTTP/1.1 connection;
+ * Reactor Netty's {@code block()} disposes the exchange; a pooled connection lease is abandoned.
+ * Blocking socket reads on platform threads ignore interrupts, so the Apache client is aborted by
+ * {@link ContextCancellingExecHandler} instead and the interrupt is harmless there. The interrupt
+ * never outlives the call: it is cleared before the caller sees the response or the failure.
+ *
+ * <p>Once the caller has the response, the operation stays open, and cancellable, until the body
+ * reaches its end or the response (or its body) is closed. A cancel then aborts the body without
+ * interrupting anyone, since the caller may be doing anything by now; how depends on the request
+ * factory ({@link BodyAbort}): the JDK client's body stream is closed, which closes the
+ * connection and wakes a blocked read; the Apache client's connection is shut down by its exec
+ * handler. Either way every later read fails with the context's exception, so a client whose
+ * socket cannot be closed from outside ({@code HttpURLConnection}) still stops at the next bytes
+ * that arrive. Nothing is buffered: the body flows through as the caller reads it. Per call this
+ * costs one small object, the body stream, and two volatile reads per read.
  */
-final class Exchange implements Consumer<CancellationCause> {
+final class Exchange implements Consumer<CancellationCause>, ClientHttpResponse {
 
-	/** The waiting thread may be interrupted. */
-	private static final int WAITING = 0;
+	/** The call is executing; a cancel interrupts the waiting thread. */
+	private static final int CALLING = 0;
 
 	/** The cancelling thread is interrupting the waiting thread. */
 	private static final int INTERRUPTING = 1;
@@ -29,14 +52,41 @@ final class Exchange implements Consumer<CancellationCause> {
 	/** The waiting thread was interrupted by this exchange. */
 	private static final int INTERRUPTED = 2;
 
-	/** The exchange returned; no interrupt may be sent any more. */
-	private static final int DONE = 3;
+	/**
+	 * The call is executing on a thread that was already interrupted by someone else: leave its
+	 * interrupt status alone (the client will fail at once anyway), only note a cancel.
+	 */
+	private static final int CALLING_PASSIVE = 3;
+
+	/** The caller has the response and may be reading its body; a cancel aborts the body. */
+	private static final int READING = 4;
+
+	/** The context was cancelled before the body ended: reads fail with its exception. */
+	private static final int CANCELLED = 5;
+
+	/** The exchange is over (failed, body read to its end, or closed); a cancel does nothing. */
+	private static final int DONE = 6;
 
 	/**
-	 * The thread was already interrupted by someone else when the exchange started: leave its
-	 * interrupt status alone (the client will fail at once anyway).
+	 * How a cancel stops a body that is being read, for each of Spring's response adapters (by
+	 * class name: they are package-private). A response of any other class, such as one wrapped
+	 * by an interceptor that runs after this one, gets {@link BodyAbort#NEXT_READ}.
 	 */
-	private static final int PASSIVE = 4;
+	private static final ClassValue<BodyAbort> BODY_ABORTS = new ClassValue<>() {
+
+		@Override
+		protected BodyAbort computeValue(Class<?> type) {
+			return switch (type.getName()) {
+				case "org.springframework.http.client.JdkClientHttpResponse",
+						"org.springframework.http.client.ReactorClientHttpResponse",
+						"org.springframework.http.client.JettyClientHttpResponse" -> BodyAbort.CLOSE;
+				case "org.springframework.http.client.HttpComponentsClientHttpResponse" -> BodyAbort.CLIENT;
+				case "org.springframework.http.client.SimpleClientHttpResponse" -> BodyAbort.NEXT_READ_AND_DRAIN;
+				default -> BodyAbort.NEXT_READ;
+			};
+		}
+
+	};
 
 	private static final VarHandle STATE;
 
@@ -51,28 +101,109 @@ final class Exchange implements Consumer<CancellationCause> {
 
 	private final Thread thread;
 
+	private final RequestContext context;
+
+	private final ContextPropagatingInterceptor interceptor;
+
 	private volatile int state;
 
-	Exchange() {
+	// Written by the caller before it publishes READING, so the cancelling thread sees them.
+
+	private Operation operation;
+
+	private ClientHttpResponse response;
+
+	private BodyAbort bodyAbort;
+
+	/** The response's own body stream, once the caller asked for it. */
+	private volatile InputStream body;
+
+	// Caller side only.
+
+	private Body guardedBody;
+
+	private boolean ended;
+
+	Exchange(RequestContext context, ContextPropagatingInterceptor interceptor) {
 		this.thread = Thread.currentThread();
-		this.state = this.thread.isInterrupted() ? PASSIVE : WAITING;
+		this.context = context;
+		this.interceptor = interceptor;
+		this.state = this.thread.isInterrupted() ? CALLING_PASSIVE : CALLING;
 	}
 
 	/** Runs on the cancelling thread, at most once (the operation guarantees it). */
 	@Override
 	public void accept(CancellationCause cause) {
-		if (STATE.compareAndSet(this, WAITING, INTERRUPTING)) {
-			this.thread.interrupt();
-			this.state = INTERRUPTED;
+		for (;;) {
+			int current = this.state;
+			if (current == CALLING) {
+				if (STATE.compareAndSet(this, CALLING, INTERRUPTING)) {
+					this.thread.interrupt();
+					this.state = INTERRUPTED;
+					return;
+				}
+			}
+			else if (current == CALLING_PASSIVE || current == READING) {
+				if (STATE.compareAndSet(this, current, CANCELLED)) {
+					if (current == READING) {
+						abortBody();
+					}
+					return;
+				}
+			}
+			else {
+				return;
+			}
+		}
+	}
+
+	/** Closes the body stream if that is safe here; the caller's next read fails either way. */
+	private void abortBody() {
+		InputStream in = this.body;
+		if (in != null && this.bodyAbort == BodyAbort.CLOSE) {
+			closeQuietly(in);
 		}
 	}
 
 	/**
-	 * Ends the window in which an interrupt may be sent, on the waiting thread, and clears the
-	 * interrupt this exchange sent, if any, so it never leaks into the caller's code.
+	 * Ends the exchange after the call failed, on the calling thread: no cancel action runs any
+	 * more, and an interrupt this exchange sent is cleared.
 	 */
 	void finish() {
-		int previous = (int) STATE.compareAndExchange(this, WAITING, DONE);
+		endCall(DONE);
+	}
+
+	/**
+	 * Hands the exchange over to the caller's reading of the response, on the calling thread:
+	 * the operation stays open until the body ends or the response is closed.
+	 * @param response the response the request factory returned
+	 * @param operation the exchange's operation
+	 * @return the response to give the caller
+	 */
+	ClientHttpResponse respond(ClientHttpResponse response, Operation operation) {
+		this.response = response;
+		this.operation = operation;
+		this.bodyAbort = BODY_ABORTS.get(response.getClass());
+		endCall(READING);
+		return this;
+	}
+
+	/**
+	 * Ends the window in which the calling thread may be interrupted and clears the interrupt
+	 * this exchange sent, if any, so it never leaks into the caller's code. A cancel that came
+	 * during the call leaves the exchange {@link #CANCELLED}.
+	 */
+	private void endCall(int next) {
+		int previous = (int) STATE.compareAndExchange(this, CALLING, next);
+		if (previous == CALLING) {
+			return;
+		}
+		if (previous == CALLING_PASSIVE) {
+			previous = (int) STATE.compareAndExchange(this, CALLING_PASSIVE, next);
+			if (previous == CALLING_PASSIVE) {
+				return;
+			}
+		}
 		if (previous == INTERRUPTING || previous == INTERRUPTED) {
 			// The cancelling thread is between its CAS and interrupt(): wait the few
 			// instructions it needs, or the interrupt would land after we cleared it.
@@ -81,6 +212,297 @@ final class Exchange implements Consumer<CancellationCause> {
 			}
 			Thread.interrupted();
 		}
+		// The cancel action has run and never runs again: nothing races with this write.
+		this.state = (next == DONE) ? DONE : CANCELLED;
+	}
+
+	@Override
+	public HttpStatusCode getStatusCode() throws IOException {
+		return response().getStatusCode();
+	}
+
+	@Override
+	public String getStatusText() throws IOException {
+		return response().getStatusText();
+	}
+
+	@Override
+	public HttpHeaders getHeaders() {
+		return response().getHeaders();
+	}
+
+	@Override
+	public InputStream getBody() throws IOException {
+		Body guarded = this.guardedBody;
+		if (guarded == null) {
+			guarded = new Body(openBody());
+			this.guardedBody = guarded;
+		}
+		return guarded;
+	}
+
+	private InputStream openBody() throws IOException {
+		InputStream in;
+		try {
+			in = response().getBody();
+		}
+		catch (IOException | RuntimeException ex) {
+			throw failed(ex);
+		}
+		this.body = in;
+		// A cancel that came before the stream was published could not close it.
+		if (this.state == CANCELLED && this.bodyAbort == BodyAbort.CLOSE) {
+			closeQuietly(in);
+		}
+		return in;
+	}
+
+	/**
+	 * Closes the response. Spring's adapters (all but Jetty's) read what is left of the body to
+	 * the end first, to reuse the connection: the exchange stays cancellable while they do, so an
+	 * endless body cannot hold the caller past its deadline. Once cancelled, the body is closed
+	 * first instead, so that nothing drains.
+	 */
+	@Override
+	public void close() {
+		try {
+			if (this.bodyAbort == BodyAbort.NEXT_READ_AND_DRAIN && this.state == READING) {
+				// Its own drain would bypass the checks between reads.
+				drainQuietly();
+			}
+			InputStream in = this.body;
+			if (in == null) {
+				// Published before the drain starts, so that a cancel can close it.
+				in = openBodyQuietly();
+			}
+			if (this.state == CANCELLED) {
+				closeQuietly(in);
+			}
+			response().close();
+		}
+		catch (RuntimeException ex) {
+			// Reactor's adapter lets a stream closed under it fail with IllegalStateException.
+			if (this.state != CANCELLED) {
+				throw ex;
+			}
+		}
+		finally {
+			end();
+		}
+	}
+
+	private InputStream openBodyQuietly() {
+		try {
+			return openBody();
+		}
+		catch (IOException | RuntimeException ex) {
+			return null;
+		}
+	}
+
+	private void drainQuietly() {
+		try {
+			StreamUtils.drain(getBody());
+		}
+		catch (IOException | RuntimeException ex) {
+			// cancelled or failed: the response's own close copes with what is left
+		}
+	}
+
+	/**
+	 * Ends the exchange on the caller's side, after the body reached its end or was closed: the
+	 * operation leaves the live tree and a cancel does nothing from now on. A cancel that came
+	 * first stopped the exchange, and is reported.
+	 */
+	private void end() {
+		int previous = (int) STATE.compareAndExchange(this, READING, DONE);
+		if (!this.ended) {
+			this.ended = true;
+			this.operation.remove();
+			if (previous == CANCELLED) {
+				this.interceptor.cancelledBy(this.context, this.operation, null);
+			}
+		}
+	}
+
+	/**
+	 * Returns what a read that failed, or found the exchange cancelled, throws: the context's
+	 * exception if the context is cancelled (also when a deadline passed that the timer has not
+	 * reported yet, or when the Apache exec handler closed the socket before this exchange's own
+	 * cancel action ran), else the failure itself. Ends the exchange.
+	 * @param failure what the read threw, or {@code null} if it found the exchange cancelled
+	 */
+	private RuntimeException failed(Exception failure) throws IOException {
+		STATE.compareAndSet(this, READING, DONE);
+		ContextCancelledException cancelled;
+		if (!this.ended) {
+			this.ended = true;
+			this.operation.remove();
+			// The same translation, and the same meters, as a call that fails before its response.
+			cancelled = this.interceptor.cancelledBy(this.context, this.operation, failure);
+		}
+		else {
+			cancelled = this.context.cancellationException(failure);
+		}
+		if (cancelled != null) {
+			// Drop the connection now rather than when the caller gets round to closing.
+			closeQuietly(this.body);
+			return cancelled;
+		}
+		if (failure == null) {
+			// Only a cancel action makes the exchange CANCELLED, and only a cancelled context fires it.
+			return new IllegalStateException("Exchange cancelled without a cancelled context");
+		}
+		if (failure instanceof IOException io) {
+			throw io;
+		}
+		return (RuntimeException) failure;
+	}
+
+	private ClientHttpResponse response() {
+		return this.response;
+	}
+
+	private static void closeQuietly(InputStream in) {
+		if (in != null) {
+			try {
+				in.close();
+			}
+			catch (IOException | RuntimeException ex) {
+				// it is being aborted: the reader reports the cancellation
+			}
+		}
+	}
+
+	/**
+	 * The body as the caller reads it: the response's own stream, which ends the exchange at
+	 * its end or when closed, and fails with the context's exception once the exchange was
+	 * cancelled.
+	 */
+	private final class Body extends InputStream {
+
+		private final InputStream in;
+
+		Body(InputStream in) {
+			this.in = in;
+		}
+
+		@Override
+		public int read() throws IOException {
+			if (Exchange.this.state == CANCELLED) {
+				throw failed(null);
+			}
+			int b;
+			try {
+				b = this.in.read();
+			}
+			catch (IOException | RuntimeException ex) {
+				throw failed(ex);
+			}
+			return afterRead(b);
+		}
+
+		@Override
+		public int read(byte[] bytes, int off, int len) throws IOException {
+			if (Exchange.this.state == CANCELLED) {
+				throw failed(null);
+			}
+			int n;
+			try {
+				n = this.in.read(bytes, off, len);
+			}
+			catch (IOException | RuntimeException ex) {
+				throw failed(ex);
+			}
+			return afterRead(n);
+		}
+
+		private int afterRead(int result) throws IOException {
+			if (result < 0) {
+				if (STATE.compareAndSet(Exchange.this, READING, DONE) || Exchange.this.state == DONE) {
+					end();
+					return result;
+				}
+				// Cancelled: Reactor's adapter reports a stream closed under a blocked read as
+				// ended, though the body was cut short.
+				throw failed(null);
+			}
+			if (Exchange.this.state == CANCELLED) {
+				// A client whose socket cannot be closed from outside stops here.
+				throw failed(null);
+			}
+			return result;
+		}
+
+		@Override
+		public long skip(long n) throws IOException {
+			if (Exchange.this.state == CANCELLED) {
+				throw failed(null);
+			}
+			try {
+				return this.in.skip(n);
+			}
+			catch (IOException | RuntimeException ex) {
+				throw failed(ex);
+			}
+		}
+
+		@Override
+		public int available() throws IOException {
+			try {
+				return this.in.available();
+			}
+			catch (IOException | RuntimeException ex) {
+				throw failed(ex);
+			}
+		}
+
+		/**
+		 * Closes the response's body stream as Spring's own would be (no draining unless the
+		 * client does so itself), then ends the exchange; it stays cancellable until then.
+		 */
+		@Override
+		public void close() throws IOException {
+			try {
+				this.in.close();
+			}
+			finally {
+				end();
+			}
+		}
+
+	}
+
+	/** How a cancel stops a body that is being read. */
+	private enum BodyAbort {
+
+		/**
+		 * Close the body stream from the cancelling thread: that close does not drain, does not
+		 * wait for a lock a blocked read holds, and wakes that read. The JDK's
+		 * {@code BodyHandlers.ofInputStream()} stream cancels its subscription, which closes an
+		 * HTTP/1.1 connection, and hands the reader an end-of-stream marker. Spring's Reactor
+		 * and Jetty adapters cancel their subscription or fail the pending content; those
+		 * clients drop the connection when its next bytes arrive, not at once.
+		 */
+		CLOSE,
+
+		/**
+		 * Leave it to the client: closing an Apache body from here would consume the rest of it
+		 * on the cancelling thread, so {@link ContextCancellingExecHandler} shuts the connection
+		 * down instead.
+		 */
+		CLIENT,
+
+		/**
+		 * The stream cannot be closed from another thread ({@code HttpURLConnection}'s lock
+		 * against a blocked read): the reader stops at the next bytes that arrive, or at the read
+		 * timeout, and the response's draining close runs through the same checks.
+		 */
+		NEXT_READ_AND_DRAIN,
+
+		/** An unknown response: the reader stops at the next bytes that arrive. */
+		NEXT_READ
+
 	}
 
 }
