@@ -2,6 +2,7 @@ package dev.reqctx.jdbc;
 
 import java.util.concurrent.ThreadFactory;
 
+import dev.reqctx.testsupport.OnVirtualThreads;
 import org.junit.jupiter.api.Tag;
 
 /**
@@ -13,13 +14,7 @@ class JdbcFaultVirtualThreadTests extends JdbcFaultScenarios {
 
 	@Override
 	ThreadFactory threads() {
-		try {
-			Object builder = Thread.class.getMethod("ofVirtual").invoke(null);
-			return (ThreadFactory) Class.forName("java.lang.Thread$Builder").getMethod("factory").invoke(builder);
-		}
-		catch (ReflectiveOperationException ex) {
-			throw new IllegalStateException("Virtual threads need JDK 21+", ex);
-		}
+		return OnVirtualThreads.factory();
 	}
 
 }
