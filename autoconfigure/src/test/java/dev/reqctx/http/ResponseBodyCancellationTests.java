@@ -355,9 +355,12 @@ class ResponseBodyCancellationTests {
 		}
 		assertThat(server.requests()).isEqualTo(3);
 		assertThat(server.clientClosedAny()).isFalse();
-		// Jetty hands a connection back to its pool after the response completes, on its own
-		// thread, so the next request may open another (plain Jetty does the same: 2 for 3).
-		assertThat(server.acceptedConnections()).isLessThanOrEqualTo(factory.equals("jetty") ? 2 : 1);
+		// Jetty and Reactor Netty hand a connection back to their pool after the response
+		// completes, on their own threads (Reactor: the channel's event loop), so the next
+		// request may open another (plain Jetty does the same: 2 for 3; Reactor did so once in
+		// CI). That reqctx closed none is asserted by clientClosedAny above.
+		boolean releasesAsynchronously = factory.equals("jetty") || factory.equals("reactor");
+		assertThat(server.acceptedConnections()).isLessThanOrEqualTo(releasesAsynchronously ? 2 : 1);
 		assertThat(observer.cancelled).isEmpty();
 		assertThat(Thread.currentThread().isInterrupted()).isFalse();
 	}
