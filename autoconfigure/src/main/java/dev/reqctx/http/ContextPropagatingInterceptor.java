@@ -81,6 +81,9 @@ public final class ContextPropagatingInterceptor implements ClientHttpRequestInt
 
 	private static final String[] NO_HEADERS = {};
 
+	/** How long a failed call waits for its context's cancel to reach its operation, at most. */
+	private static final long CANCEL_ACTION_WAIT_NANOS = TimeUnit.MILLISECONDS.toNanos(20);
+
 	private final String budgetHeader;
 
 	private final String requestIdHeader;
@@ -197,6 +200,7 @@ public final class ContextPropagatingInterceptor implements ClientHttpRequestInt
 			response = execution.execute(request, body);
 		}
 		catch (Throwable ex) {
+			awaitCancelAction(context, operation);
 			end(operation, exchange);
 			ContextCancelledException cancelled = cancelledBy(context, operation, ex);
 			if (cancelled != null) {
@@ -281,6 +285,23 @@ public final class ContextPropagatingInterceptor implements ClientHttpRequestInt
 		}
 		catch (NumberFormatException ex) {
 			return false;
+		}
+	}
+
+	/**
+	 * When the call failed because its context was cancelled by another of the context's cancel
+	 * actions (Apache's exec handler aborts the exchange from a listener of its own), waits
+	 * briefly for the cancel to reach this call's operation too, which the cancelling thread is
+	 * about to do: removing the operation first would keep the cancel out of the meters. The
+	 * interrupt it may send is cleared by {@link Exchange#finish()}. Only on the failure path.
+	 */
+	private static void awaitCancelAction(RequestContext context, Operation operation) {
+		if (!context.isCancelled() || operation.wasCancelled()) {
+			return;
+		}
+		long giveUpAt = System.nanoTime() + CANCEL_ACTION_WAIT_NANOS;
+		while (!operation.wasCancelled() && System.nanoTime() - giveUpAt < 0) {
+			Thread.onSpinWait();
 		}
 	}
 
