@@ -245,7 +245,7 @@ class SamplePostgresTests {
 				+ "200 ms past it, %d more than %d ms (%d of them 200), %d beyond the bound; %d 200s for SQL of "
 				+ "more than budget + %d ms%n", requests / clients * clients, clients, statuses, worstMs.get(),
 				over200.get(), late.get(), toleranceMs, lateOk.get(), beyondBound.get(), overruns.get(), overrunMs);
-		assertThat(statuses.keySet()).as("only answers in time (200) or at the deadline (504)").containsOnly(200, 504);
+		assertThat(statuses.keySet()).as("only answers in time (200) or at the deadline (504)").isSubsetOf(200, 504);
 		// Overruns are reported, not asserted (yet): under heavy load (load average 10-15 on the
 		// two cores) a few still happen, cause under investigation (issue 11's closing note).
 		// What is asserted is the stated bound, which held in every run.
