@@ -150,13 +150,10 @@ final class ContextConnection implements Connection {
 	 * {@link #close()} then keeps it out of the pool. Called on a cancellation thread.
 	 */
 	void abortAfterLostCancel(long execution, ContextStatement statement) {
-		synchronized (this) {
-			if (this.aborted || statement.running != execution) {
-				return;
-			}
+		if (markAborted(statement, execution)) {
+			abortPhysical("a statement kept running " + TimeUnit.NANOSECONDS.toMillis(this.dataSource.abortAfterNanos)
+					+ " ms after its context was cancelled");
 		}
-		abort("a statement kept running " + TimeUnit.NANOSECONDS.toMillis(this.dataSource.abortAfterNanos)
-				+ " ms after its context was cancelled");
 	}
 
 	/**
@@ -165,12 +162,25 @@ final class ContextConnection implements Connection {
 	 * @param why what made it necessary, for the log
 	 */
 	void abort(String why) {
-		synchronized (this) {
-			if (this.aborted) {
-				return;
-			}
-			this.aborted = true;
+		if (markAborted(null, 0)) {
+			abortPhysical(why);
 		}
+	}
+
+	/**
+	 * Marks this connection aborted, once; with a statement, only while it still runs the given
+	 * execution, checked under the same lock so that an execution that just ended keeps its
+	 * connection.
+	 */
+	private synchronized boolean markAborted(ContextStatement statement, long execution) {
+		if (this.aborted || (statement != null && statement.running != execution)) {
+			return false;
+		}
+		this.aborted = true;
+		return true;
+	}
+
+	private void abortPhysical(String why) {
 		ContextDataSource.LOGGER.log(Level.WARNING, () -> "Aborting connection " + this.target + ": " + why);
 		try {
 			physical().abort(Cancellations.executor());
