@@ -11,6 +11,7 @@ import dev.reqctx.CancellationCause;
 import dev.reqctx.ContextCancelledException;
 import dev.reqctx.Operation;
 import dev.reqctx.RequestContext;
+import dev.reqctx.spi.InterruptGuard;
 
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpStatusCode;
@@ -41,31 +42,19 @@ import org.springframework.util.StreamUtils;
  * that arrive. Nothing is buffered: the body flows through as the caller reads it. Per call this
  * costs one small object, the body stream, and two volatile reads per read.
  */
-final class Exchange implements Consumer<CancellationCause>, ClientHttpResponse {
+final class Exchange extends InterruptGuard implements Consumer<CancellationCause>, ClientHttpResponse {
 
-	/** The call is executing; a cancel interrupts the waiting thread. */
+	/** The call is executing; a cancel interrupts the waiting thread (see {@link InterruptGuard}). */
 	private static final int CALLING = 0;
 
-	/** The cancelling thread is interrupting the waiting thread. */
-	private static final int INTERRUPTING = 1;
-
-	/** The waiting thread was interrupted by this exchange. */
-	private static final int INTERRUPTED = 2;
-
-	/**
-	 * The call is executing on a thread that was already interrupted by someone else: leave its
-	 * interrupt status alone (the client will fail at once anyway), only note a cancel.
-	 */
-	private static final int CALLING_PASSIVE = 3;
-
 	/** The caller has the response and may be reading its body; a cancel aborts the body. */
-	private static final int READING = 4;
+	private static final int READING = 1;
 
 	/** The context was cancelled before the body ended: reads fail with its exception. */
-	private static final int CANCELLED = 5;
+	private static final int CANCELLED = 2;
 
 	/** The exchange is over (failed, body read to its end, or closed); a cancel does nothing. */
-	private static final int DONE = 6;
+	private static final int DONE = 3;
 
 	/**
 	 * How a cancel stops a body that is being read, for each of Spring's response adapters (by
@@ -99,8 +88,6 @@ final class Exchange implements Consumer<CancellationCause>, ClientHttpResponse 
 		}
 	}
 
-	private final Thread thread;
-
 	private final RequestContext context;
 
 	private final ContextPropagatingInterceptor interceptor;
@@ -125,35 +112,17 @@ final class Exchange implements Consumer<CancellationCause>, ClientHttpResponse 
 	private boolean ended;
 
 	Exchange(RequestContext context, ContextPropagatingInterceptor interceptor) {
-		this.thread = Thread.currentThread();
 		this.context = context;
 		this.interceptor = interceptor;
-		this.state = this.thread.isInterrupted() ? CALLING_PASSIVE : CALLING;
 	}
 
 	/** Runs on the cancelling thread, at most once (the operation guarantees it). */
 	@Override
 	public void accept(CancellationCause cause) {
-		for (;;) {
-			int current = this.state;
-			if (current == CALLING) {
-				if (STATE.compareAndSet(this, CALLING, INTERRUPTING)) {
-					this.thread.interrupt();
-					this.state = INTERRUPTED;
-					return;
-				}
-			}
-			else if (current == CALLING_PASSIVE || current == READING) {
-				if (STATE.compareAndSet(this, current, CANCELLED)) {
-					if (current == READING) {
-						abortBody();
-					}
-					return;
-				}
-			}
-			else {
-				return;
-			}
+		// The caller publishes the state that follows the call before it ends the call, so a
+		// cancel that finds the call ended finds that state.
+		if (!interruptCall() && STATE.compareAndSet(this, READING, CANCELLED)) {
+			abortBody();
 		}
 	}
 
@@ -170,12 +139,14 @@ final class Exchange implements Consumer<CancellationCause>, ClientHttpResponse 
 	 * more, and an interrupt this exchange sent is cleared.
 	 */
 	void finish() {
-		endCall(DONE);
+		this.state = DONE;
+		endCall();
 	}
 
 	/**
 	 * Hands the exchange over to the caller's reading of the response, on the calling thread:
-	 * the operation stays open until the body ends or the response is closed.
+	 * the operation stays open until the body ends or the response is closed. A cancel that came
+	 * during the call leaves the exchange {@link #CANCELLED}; the interrupt it sent is cleared.
 	 * @param response the response the request factory returned
 	 * @param operation the exchange's operation
 	 * @return the response to give the caller
@@ -184,36 +155,12 @@ final class Exchange implements Consumer<CancellationCause>, ClientHttpResponse 
 		this.response = response;
 		this.operation = operation;
 		this.bodyAbort = BODY_ABORTS.get(response.getClass());
-		endCall(READING);
+		this.state = READING;
+		if (endCall()) {
+			// The cancel action has run and never runs again: nothing races with this write.
+			this.state = CANCELLED;
+		}
 		return this;
-	}
-
-	/**
-	 * Ends the window in which the calling thread may be interrupted and clears the interrupt
-	 * this exchange sent, if any, so it never leaks into the caller's code. A cancel that came
-	 * during the call leaves the exchange {@link #CANCELLED}.
-	 */
-	private void endCall(int next) {
-		int previous = (int) STATE.compareAndExchange(this, CALLING, next);
-		if (previous == CALLING) {
-			return;
-		}
-		if (previous == CALLING_PASSIVE) {
-			previous = (int) STATE.compareAndExchange(this, CALLING_PASSIVE, next);
-			if (previous == CALLING_PASSIVE) {
-				return;
-			}
-		}
-		if (previous == INTERRUPTING || previous == INTERRUPTED) {
-			// The cancelling thread is between its CAS and interrupt(): wait the few
-			// instructions it needs, or the interrupt would land after we cleared it.
-			while (this.state == INTERRUPTING) {
-				Thread.onSpinWait();
-			}
-			Thread.interrupted();
-		}
-		// The cancel action has run and never runs again: nothing races with this write.
-		this.state = (next == DONE) ? DONE : CANCELLED;
 	}
 
 	@Override

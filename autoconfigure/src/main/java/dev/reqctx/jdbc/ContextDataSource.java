@@ -151,7 +151,7 @@ public final class ContextDataSource implements DataSource {
 		if (ctx.isCancelled() || ctx.remainingNanos() <= 0) {
 			throw cancelled(ctx, null);
 		}
-		PoolWait wait = new PoolWait(this.cancelRetryNanos);
+		PoolWaitCancel wait = new PoolWaitCancel(this.cancelRetryNanos);
 		Operation op = ctx.startOperation(OPERATION, "waiting for a connection", wait);
 		Connection connection = null;
 		SQLException failure = null;
