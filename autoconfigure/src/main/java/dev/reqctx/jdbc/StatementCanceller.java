@@ -17,35 +17,35 @@ import dev.reqctx.Cancellations;
  *
  * <p>Each attempt runs as a task of its own, so a cancel call that hangs (a server that stopped
  * answering) delays neither the retries nor the abort; up to
- * {@link ContextStatement#MAX_CANCEL_ATTEMPTS} may hang at once.
+ * {@link CancelHandshake#MAX_CANCEL_ATTEMPTS} may hang at once.
  */
 final class StatementCanceller implements Runnable {
 
-	private final ContextStatement statement;
+	private final CancelHandshake handshake;
 
 	private final long execution;
 
-	StatementCanceller(ContextStatement statement, long execution) {
-		this.statement = statement;
+	StatementCanceller(CancelHandshake handshake, long execution) {
+		this.handshake = handshake;
 		this.execution = execution;
 	}
 
 	@Override
 	public void run() {
-		ContextStatement statement = this.statement;
-		ContextDataSource dataSource = statement.connection.dataSource;
+		CancelHandshake handshake = this.handshake;
+		ContextDataSource dataSource = handshake.connection.dataSource;
 		Thread self = Thread.currentThread();
-		statement.canceller = self;
+		handshake.canceller = self;
 		long abortAt = System.nanoTime() + dataSource.abortAfterNanos;
 		try {
-			while (statement.running == this.execution) {
-				if (statement.cancelAttemptsInFlight() < ContextStatement.MAX_CANCEL_ATTEMPTS
+			while (handshake.running == this.execution) {
+				if (handshake.cancelAttemptsInFlight() < CancelHandshake.MAX_CANCEL_ATTEMPTS
 						&& !dataSource.cancelUnsupported) {
 					attempt();
 				}
 				long left = abortAt - System.nanoTime();
 				if (left <= 0) {
-					statement.connection.abortAfterLostCancel(this.execution, statement);
+					handshake.connection.abortAfterLostCancel(this.execution, handshake);
 					return;
 				}
 				// Woken early by the execution returning.
@@ -53,14 +53,14 @@ final class StatementCanceller implements Runnable {
 			}
 		}
 		finally {
-			if (statement.canceller == self) {
-				statement.canceller = null;
+			if (handshake.canceller == self) {
+				handshake.canceller = null;
 			}
 		}
 	}
 
 	private void attempt() {
-		Runnable attempt = () -> this.statement.tryCancel(this.execution);
+		Runnable attempt = () -> this.handshake.tryCancel(this.execution);
 		try {
 			Cancellations.executor().execute(attempt);
 		}
