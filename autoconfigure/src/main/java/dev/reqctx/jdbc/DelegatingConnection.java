@@ -21,22 +21,10 @@ import java.util.concurrent.Executor;
  * alone, kept apart so that what the wrapper does is all there is to read there. Nothing here
  * may do more than call the target.
  */
-abstract class DelegatingConnection implements Connection {
-
-	final Connection target;
+abstract class DelegatingConnection extends DelegatingWrapper<Connection> implements Connection {
 
 	DelegatingConnection(Connection target) {
-		this.target = target;
-	}
-
-	@Override
-	public <T> T unwrap(Class<T> iface) throws SQLException {
-		return iface.isInstance(this.target) ? iface.cast(this.target) : this.target.unwrap(iface);
-	}
-
-	@Override
-	public boolean isWrapperFor(Class<?> iface) throws SQLException {
-		return iface.isInstance(this.target) || this.target.isWrapperFor(iface);
+		super(target);
 	}
 
 	@Override

@@ -11,22 +11,10 @@ import java.sql.Statement;
  * more than call the target.
  * @param <T> the type of the driver's statement
  */
-abstract class DelegatingStatement<T extends Statement> implements Statement {
-
-	final T target;
+abstract class DelegatingStatement<T extends Statement> extends DelegatingWrapper<T> implements Statement {
 
 	DelegatingStatement(T target) {
-		this.target = target;
-	}
-
-	@Override
-	public <U> U unwrap(Class<U> iface) throws SQLException {
-		return iface.isInstance(this.target) ? iface.cast(this.target) : this.target.unwrap(iface);
-	}
-
-	@Override
-	public boolean isWrapperFor(Class<?> iface) throws SQLException {
-		return iface.isInstance(this.target) || this.target.isWrapperFor(iface);
+		super(target);
 	}
 
 	@Override
