@@ -51,13 +51,14 @@ import org.openjdk.jmh.annotations.Warmup;
 /**
  * What {@link ContextDataSource} costs per statement execution on the hot path: a prepared
  * statement's {@code executeQuery()} and {@code executeUpdate()} under an attached context with
- * a deadline, against the same driver statement unwrapped (attached to the same context, so the
- * difference is the wrapper alone). {@code noop} is a driver whose statement does nothing, so
- * the wrapper is all there is to measure; {@code h2} is an in-memory H2 database ({@code SELECT
- * 1}, a session variable set), the cheapest real round trip. No pool: the connection is taken once.
+ * a deadline, through the wrapper ({@code wrapper=context}) or on the driver's statement itself
+ * ({@code wrapper=none}, attached to the same context, so the difference is the wrapper alone).
+ * {@code noop} is a driver whose statement does nothing, so the wrapper is all there is to
+ * measure; {@code h2} is an in-memory H2 database ({@code SELECT 1}, a session variable set),
+ * the cheapest real round trip. No pool: the connection is taken once.
  * {@code prepareExecuteClose} also prepares and closes the statement per query, as
- * {@code JdbcTemplate} does, so the wrapper's cost per statement shows too.
- * Compare two builds with {@code benchmarks/scripts/jmh-ab.sh}.
+ * {@code JdbcTemplate} does, so the wrapper's cost per statement shows too. Compare two builds
+ * with {@code benchmarks/scripts/jmh-ab.sh}.
  */
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
@@ -73,33 +74,28 @@ public class JdbcHotPathBenchmarks {
 	@Param({ "noop", "h2" })
 	public String driver;
 
+	@Param({ "none", "context" })
+	public String wrapper;
+
 	private CancellableContext context;
 
-	private Connection unwrappedConnection;
+	private Connection connection;
 
-	private Connection wrappedConnection;
+	private PreparedStatement query;
 
-	private PreparedStatement unwrappedQuery;
-
-	private PreparedStatement wrappedQuery;
-
-	private PreparedStatement unwrappedUpdate;
-
-	private PreparedStatement wrappedUpdate;
+	private PreparedStatement update;
 
 	@Setup(Level.Trial)
 	public void setUp() throws SQLException {
-		DataSource target = "h2".equals(this.driver) ? h2() : new NoopDataSource();
-		this.unwrappedConnection = target.getConnection();
-		this.wrappedConnection = new ContextDataSource(target).getConnection();
-		this.unwrappedQuery = this.unwrappedConnection.prepareStatement("SELECT 1");
-		this.wrappedQuery = this.wrappedConnection.prepareStatement("SELECT 1");
-		this.unwrappedUpdate = this.unwrappedConnection.prepareStatement(UPDATE);
-		this.wrappedUpdate = this.wrappedConnection.prepareStatement(UPDATE);
+		DataSource driver = "h2".equals(this.driver) ? h2() : new NoopDataSource();
+		DataSource dataSource = "context".equals(this.wrapper) ? new ContextDataSource(driver) : driver;
+		this.connection = dataSource.getConnection();
+		this.query = this.connection.prepareStatement("SELECT 1");
+		this.update = this.connection.prepareStatement(UPDATE);
 		this.context = RequestContext.root().withTimeout(Duration.ofMinutes(10));
 	}
 
-	private static DataSource h2() throws SQLException {
+	private static DataSource h2() {
 		JdbcDataSource h2 = new JdbcDataSource();
 		h2.setURL("jdbc:h2:mem:hotpath");
 		return h2;
@@ -108,55 +104,28 @@ public class JdbcHotPathBenchmarks {
 	@TearDown(Level.Trial)
 	public void tearDown() throws SQLException {
 		this.context.close();
-		this.wrappedConnection.close();
-		this.unwrappedConnection.close();
+		this.connection.close();
 	}
 
 	@Benchmark
-	public ResultSet executeQueryUnwrapped() throws SQLException {
+	public ResultSet executeQuery() throws SQLException {
 		try (Scope scope = this.context.attach()) {
-			return this.unwrappedQuery.executeQuery();
+			return this.query.executeQuery();
 		}
 	}
 
 	@Benchmark
-	public ResultSet executeQueryWrapped() throws SQLException {
+	public int executeUpdate() throws SQLException {
 		try (Scope scope = this.context.attach()) {
-			return this.wrappedQuery.executeQuery();
-		}
-	}
-
-	@Benchmark
-	public int executeUpdateUnwrapped() throws SQLException {
-		try (Scope scope = this.context.attach()) {
-			return this.unwrappedUpdate.executeUpdate();
-		}
-	}
-
-	@Benchmark
-	public int executeUpdateWrapped() throws SQLException {
-		try (Scope scope = this.context.attach()) {
-			return this.wrappedUpdate.executeUpdate();
-		}
-	}
-
-	@Benchmark
-	public boolean prepareExecuteCloseUnwrapped() throws SQLException {
-		try (Scope scope = this.context.attach()) {
-			return prepareExecuteClose(this.unwrappedConnection);
-		}
-	}
-
-	@Benchmark
-	public boolean prepareExecuteCloseWrapped() throws SQLException {
-		try (Scope scope = this.context.attach()) {
-			return prepareExecuteClose(this.wrappedConnection);
+			return this.update.executeUpdate();
 		}
 	}
 
 	/** What {@code JdbcTemplate} does per query: a statement of its own, closed after the call. */
-	private static boolean prepareExecuteClose(Connection connection) throws SQLException {
-		try (PreparedStatement statement = connection.prepareStatement("SELECT 1")) {
+	@Benchmark
+	public boolean prepareExecuteClose() throws SQLException {
+		try (Scope scope = this.context.attach();
+				PreparedStatement statement = this.connection.prepareStatement("SELECT 1")) {
 			return statement.executeQuery() != null;
 		}
 	}
