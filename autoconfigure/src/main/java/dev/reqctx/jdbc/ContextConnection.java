@@ -22,7 +22,7 @@ import java.util.Properties;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 
-import dev.reqctx.Cancellations;
+import dev.reqctx.spi.CancelExecutor;
 
 /**
  * A {@link Connection} whose statements run under the calling thread's context.
@@ -183,7 +183,7 @@ final class ContextConnection implements Connection {
 	private void abortPhysical(String why) {
 		ContextDataSource.LOGGER.log(Level.WARNING, () -> "Aborting connection " + this.target + ": " + why);
 		try {
-			physical().abort(Cancellations.executor());
+			physical().abort(CancelExecutor.shared());
 		}
 		catch (SQLFeatureNotSupportedException | UnsupportedOperationException | AbstractMethodError ex) {
 			this.dataSource.abortUnsupported(new SQLFeatureNotSupportedException(ex.getMessage(), ex));

@@ -18,8 +18,8 @@ import java.sql.SQLType;
 import java.sql.SQLXML;
 import java.util.Calendar;
 
-import dev.reqctx.Operation;
 import dev.reqctx.RequestContext;
+import dev.reqctx.spi.Operation;
 
 /**
  * A {@link PreparedStatement} that runs each execution under the calling thread's context.

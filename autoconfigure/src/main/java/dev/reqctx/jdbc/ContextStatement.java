@@ -12,9 +12,10 @@ import java.util.concurrent.locks.LockSupport;
 import java.util.function.Consumer;
 
 import dev.reqctx.CancellationCause;
-import dev.reqctx.Cancellations;
-import dev.reqctx.Operation;
 import dev.reqctx.RequestContext;
+import dev.reqctx.spi.CancelExecutor;
+import dev.reqctx.spi.Contexts;
+import dev.reqctx.spi.Operation;
 
 /**
  * A {@link Statement} that runs each execution under the calling thread's context; the base of
@@ -23,7 +24,7 @@ import dev.reqctx.RequestContext;
  * <p>Per execution under a cancellable context: fail fast if cancelled, lower the query
  * timeout to the remaining budget (except on PostgreSQL, see below), open an {@link Operation}
  * whose cancel action (this object, so that an execution allocates nothing else) hands a
- * {@link StatementCanceller} to {@link Cancellations#executor()}, and close the operation when
+ * {@link StatementCanceller} to {@link CancelExecutor#shared()}, and close the operation when
  * the driver returns.
  *
  * <p>On PgJDBC no driver timeout is set: PgJDBC runs query timeouts on one timer thread for the
@@ -435,7 +436,7 @@ class ContextStatement implements Statement, Consumer<CancellationCause> {
 		}
 		this.running = ++this.executions;
 		String shown = (this.description != null) ? this.description : dataSource.describe(sql);
-		Operation op = ctx.startOperation(ContextDataSource.OPERATION, shown, this);
+		Operation op = Contexts.startOperation(ctx, ContextDataSource.OPERATION, shown, this);
 		if (op.wasCancelled()) {
 			// Cancelled between the check above and now: the driver has not been called.
 			end(ctx, op);
@@ -469,7 +470,7 @@ class ContextStatement implements Statement, Consumer<CancellationCause> {
 		if (execution != 0) {
 			StatementCanceller canceller = new StatementCanceller(this, execution);
 			try {
-				Cancellations.executor().execute(canceller);
+				CancelExecutor.shared().execute(canceller);
 			}
 			catch (RuntimeException ex) {
 				canceller.run();

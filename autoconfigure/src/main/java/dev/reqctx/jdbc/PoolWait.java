@@ -5,9 +5,8 @@ import java.lang.invoke.VarHandle;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.Consumer;
 
-import dev.reqctx.Cancellations;
-
 import dev.reqctx.CancellationCause;
+import dev.reqctx.spi.CancelExecutor;
 
 /**
  * The cancel action of a thread waiting for a pooled connection: it interrupts the waiting
@@ -78,7 +77,7 @@ final class PoolWait implements Consumer<CancellationCause> {
 			}
 		};
 		try {
-			Cancellations.executor().execute(breaker);
+			CancelExecutor.shared().execute(breaker);
 		}
 		catch (RuntimeException ex) {
 			breakReadsOnce();

@@ -1,4 +1,4 @@
-package dev.reqctx;
+package dev.reqctx.spi;
 
 /**
  * The label of a {@link ContextKind#REQUEST} context: what the live tree shows for a request.

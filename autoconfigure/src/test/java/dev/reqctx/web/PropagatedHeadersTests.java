@@ -1,8 +1,11 @@
-package dev.reqctx;
+package dev.reqctx.web;
 
 import java.util.List;
 import java.util.Map;
 
+import dev.reqctx.ContextKey;
+import dev.reqctx.RequestContext;
+import dev.reqctx.StandardKeys;
 import org.junit.jupiter.api.Test;
 
 import static org.assertj.core.api.Assertions.assertThat;

@@ -20,14 +20,15 @@ import dev.reqctx.CancellationCause;
 import dev.reqctx.ContextCancelledException;
 import dev.reqctx.ContextKey;
 import dev.reqctx.ContextKind;
-import dev.reqctx.ContextObserver;
-import dev.reqctx.ContextSnapshot;
+import dev.reqctx.ContextRuntime;
 import dev.reqctx.Deadline;
-import dev.reqctx.Leaks;
 import dev.reqctx.RequestContext;
-import dev.reqctx.RequestInfo;
 import dev.reqctx.Scope;
 import dev.reqctx.StandardKeys;
+import dev.reqctx.spi.ContextObserver;
+import dev.reqctx.spi.ContextTree;
+import dev.reqctx.spi.Contexts;
+import dev.reqctx.spi.RequestInfo;
 import io.micrometer.context.ContextSnapshotFactory;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -37,10 +38,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
 
 /**
- * Tests for {@link ContextTasks}, {@link ContextExecutors}, {@link ContextFutures} and the
+ * Tests for {@link TaskWrapper}, {@link ContextExecutors}, {@link ContextFutures} and the
  * Micrometer accessor, on real thread pools.
  */
-class ContextTasksTests {
+class TaskWrapperTests {
 
 	private static final ContextKey<String> TENANT = ContextKey.named("tenant");
 
@@ -48,23 +49,24 @@ class ContextTasksTests {
 
 	private final AtomicInteger orphanEvents = new AtomicInteger();
 
+	/** Each test has an application of its own, so no test sees another's orphans. */
+	private final ContextRuntime runtime = new ContextRuntime("test", ContextRuntime.DEFAULT_ORPHAN_HISTORY, false);
+
 	@BeforeEach
 	void setUp() {
-		Leaks.clear();
 		this.pool = ContextExecutors.wrap(Executors.newFixedThreadPool(2));
-		ContextTasks.setShared(new ContextTasks(true, false, new ContextObserver() {
+		new TaskWrapper(true, false, new ContextObserver() {
 			@Override
 			public void taskOrphaned(CancellableContext task) {
-				ContextTasksTests.this.orphanEvents.incrementAndGet();
+				TaskWrapperTests.this.orphanEvents.incrementAndGet();
 			}
-		}));
+		}).install(this.runtime);
 	}
 
 	@AfterEach
 	void tearDown() throws Exception {
 		this.pool.shutdownNow();
 		assertThat(this.pool.awaitTermination(5, TimeUnit.SECONDS)).isTrue();
-		ContextTasks.setShared(new ContextTasks(false, false, ContextObserver.NONE));
 	}
 
 	@Test
@@ -82,7 +84,7 @@ class ContextTasksTests {
 			});
 		}
 		assertThat(running.await(5, TimeUnit.SECONDS)).isTrue();
-		ContextSnapshot tree = request.snapshot();
+		ContextTree tree = Contexts.tree(request);
 		assertThat(tree.children()).singleElement().satisfies((task) -> {
 			assertThat(task.kind()).isEqualTo(ContextKind.TASK);
 			assertThat(task.thread()).startsWith("pool-");
@@ -93,9 +95,9 @@ class ContextTasksTests {
 		assertThat(seen[0]).isEqualTo("acme");
 		assertThat(seen[1]).isEqualTo("req-1");
 		assertThat(Long.parseLong(seen[2])).isBetween(1L, TimeUnit.SECONDS.toNanos(5));
-		assertThat(request.children()).as("a finished task leaves the tree").isEmpty();
+		assertThat(Contexts.children(request)).as("a finished task leaves the tree").isEmpty();
 		finishRequest(request);
-		assertThat(Leaks.count()).isZero();
+		assertThat(this.runtime.orphans().count()).isZero();
 	}
 
 	@Test
@@ -163,7 +165,7 @@ class ContextTasksTests {
 			try (Scope scope = request.attach()) {
 				queued = single.submit(() -> ran.set(true));
 			}
-			assertThat(request.snapshot().children()).singleElement()
+			assertThat(Contexts.tree(request).children()).singleElement()
 				.satisfies((task) -> assertThat(task.thread()).as("queued: no thread yet").isNull());
 			request.cancel(CancellationCause.DEADLINE_EXCEEDED);
 			blocker.countDown();
@@ -190,7 +192,7 @@ class ContextTasksTests {
 		finishRequest(request);
 		assertThat(done.await(5, TimeUnit.SECONDS)).isTrue();
 		assertThat(seen).hasValue(CancellationCause.COMPLETED);
-		assertThat(Leaks.recent()).singleElement().satisfies((leak) -> {
+		assertThat(this.runtime.orphans().recent()).singleElement().satisfies((leak) -> {
 			assertThat(leak.requestId()).isEqualTo("req-1");
 			assertThat(leak.request()).isEqualTo("GET /orphan");
 			assertThat(leak.state()).isEqualTo("RUNNING");
@@ -202,7 +204,7 @@ class ContextTasksTests {
 
 	@Test
 	void inReportModeAnOrphanIsRecordedAndLeftRunning() throws Exception {
-		ContextTasks.setShared(new ContextTasks(false, true, ContextObserver.NONE));
+		new TaskWrapper(false, true, ContextObserver.NONE).install(this.runtime);
 		CancellableContext request = newRequest(Duration.ofSeconds(5));
 		CountDownLatch running = new CountDownLatch(1);
 		CountDownLatch release = new CountDownLatch(1);
@@ -218,7 +220,7 @@ class ContextTasksTests {
 		finishRequest(request);
 		release.countDown();
 		assertThat(cancelledAtEnd.get(5, TimeUnit.SECONDS)).isFalse();
-		assertThat(Leaks.recent()).singleElement().satisfies((leak) -> {
+		assertThat(this.runtime.orphans().recent()).singleElement().satisfies((leak) -> {
 			assertThat(leak.action()).isEqualTo("LEFT_RUNNING");
 			assertThat(leak.forkedAt()).as("stacks not captured").isEmpty();
 		});
@@ -241,7 +243,7 @@ class ContextTasksTests {
 		finishRequest(request);
 		release.countDown();
 		assertThat(result.get(5, TimeUnit.SECONDS)).isEqualTo("acme|false");
-		assertThat(Leaks.count()).isZero();
+		assertThat(this.runtime.orphans().count()).isZero();
 	}
 
 	@Test
@@ -335,10 +337,9 @@ class ContextTasksTests {
 		});
 	}
 
-	private static CancellableContext newRequest(Duration timeout) {
-		return RequestContext.root()
-			.withValue(StandardKeys.REQUEST_ID, "req-1")
-			.newChild(ContextKind.REQUEST, new RequestInfo("GET", "/orphan"), Deadline.after(timeout));
+	private CancellableContext newRequest(Duration timeout) {
+		return Contexts.newRoot(this.runtime, RequestContext.root().withValue(StandardKeys.REQUEST_ID, "req-1"),
+				ContextKind.REQUEST, new RequestInfo("GET", "/orphan"), timeout.toNanos(), TimeUnit.NANOSECONDS);
 	}
 
 	private static void finishRequest(CancellableContext request) {

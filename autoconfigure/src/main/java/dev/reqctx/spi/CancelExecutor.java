@@ -1,4 +1,4 @@
-package dev.reqctx;
+package dev.reqctx.spi;
 
 import java.util.concurrent.Executor;
 import java.util.concurrent.SynchronousQueue;
@@ -7,37 +7,37 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * Where cancellation work runs.
+ * The executor that cancellation work runs on.
  *
  * <p>Deadlines fire on one timer thread, which hands each expired context to this executor.
  * Integrations whose cancel action blocks (PostgreSQL's cancel opens a new connection; a lost
  * cancel is retried) submit that action here too, so one slow cancel never delays another.
- * Threads are daemons, created on demand and retired after 30 s idle.
+ * Threads are daemons, created on demand and retired after 30 s idle. It is shared by the whole
+ * JVM, like the timer: it holds no application state.
  */
-public final class Cancellations {
+public final class CancelExecutor {
 
 	private static final ThreadPoolExecutor EXECUTOR = createExecutor();
 
-	private Cancellations() {
+	private CancelExecutor() {
 	}
 
 	/**
 	 * Returns the shared executor for cancellation work.
 	 * @return the executor
 	 */
-	public static Executor executor() {
+	public static Executor shared() {
 		return EXECUTOR;
 	}
 
 	private static ThreadPoolExecutor createExecutor() {
 		AtomicInteger count = new AtomicInteger();
-		ThreadPoolExecutor executor = new ThreadPoolExecutor(0, Integer.MAX_VALUE, 30, TimeUnit.SECONDS,
-				new SynchronousQueue<>(), (runnable) -> {
+		return new ThreadPoolExecutor(0, Integer.MAX_VALUE, 30, TimeUnit.SECONDS, new SynchronousQueue<>(),
+				(runnable) -> {
 					Thread thread = new Thread(runnable, "reqctx-cancel-" + count.incrementAndGet());
 					thread.setDaemon(true);
 					return thread;
 				});
-		return executor;
 	}
 
 }

@@ -1,10 +1,16 @@
-package dev.reqctx;
+package dev.reqctx.spi;
 
 import java.util.List;
 import java.util.Map;
 
+import dev.reqctx.CancellableContext;
+import dev.reqctx.CancellationCause;
+import dev.reqctx.ContextKey;
+import dev.reqctx.ContextKind;
+
 /**
- * A point-in-time copy of a {@link CancellableContext} and its descendants, for display.
+ * A point-in-time copy of a {@link CancellableContext} and its descendants, for display (the live
+ * tree of the actuator endpoint).
  *
  * @param id the context id
  * @param kind what the context stands for
@@ -17,9 +23,9 @@ import java.util.Map;
  * @param children its child contexts
  * @param operations its operations in flight
  */
-public record ContextSnapshot(String id, ContextKind kind, Object label, long ageMillis, Long remainingMillis,
+public record ContextTree(String id, ContextKind kind, Object label, long ageMillis, Long remainingMillis,
 		CancellationCause cancellation, String thread, Map<ContextKey<?>, Object> values,
-		List<ContextSnapshot> children, List<OperationSnapshot> operations) {
+		List<ContextTree> children, List<OperationView> operations) {
 
 	/**
 	 * A point-in-time copy of an {@link Operation}.
@@ -30,7 +36,7 @@ public record ContextSnapshot(String id, ContextKind kind, Object label, long ag
 	 * @param thread the thread that started it
 	 * @param cancelling whether its context asked it to stop
 	 */
-	public record OperationSnapshot(String kind, String description, long ageMillis, String thread,
+	public record OperationView(String kind, String description, long ageMillis, String thread,
 			boolean cancelling) {
 	}
 

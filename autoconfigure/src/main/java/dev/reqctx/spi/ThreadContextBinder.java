@@ -1,7 +1,10 @@
-package dev.reqctx;
+package dev.reqctx.spi;
 
 import java.util.List;
 import java.util.Objects;
+
+import dev.reqctx.RequestContext;
+import dev.reqctx.Scope;
 
 /**
  * Copies what a context says about its work into other thread-bound state while the context

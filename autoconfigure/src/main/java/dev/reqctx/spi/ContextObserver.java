@@ -1,4 +1,7 @@
-package dev.reqctx;
+package dev.reqctx.spi;
+
+import dev.reqctx.CancellableContext;
+import dev.reqctx.CancellationCause;
 
 /**
  * Receives the events that reqctx integrations report: requests finishing, operations starting

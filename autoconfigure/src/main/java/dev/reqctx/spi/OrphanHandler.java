@@ -1,8 +1,11 @@
-package dev.reqctx;
+package dev.reqctx.spi;
+
+import dev.reqctx.CancellableContext;
+import dev.reqctx.RequestContext;
 
 /**
  * Told when a task outlives the context that forked it (see
- * {@link RequestContext#newTask(Object, OrphanHandler, boolean)}).
+ * {@link Contexts#newTask(RequestContext, Object, OrphanHandler, boolean)}).
  */
 @FunctionalInterface
 public interface OrphanHandler {

@@ -1,25 +1,23 @@
 package dev.reqctx.task;
 
-import java.lang.System.Logger;
-import java.lang.System.Logger.Level;
-import java.time.Instant;
 import java.util.Objects;
 import java.util.concurrent.Callable;
 import java.util.concurrent.Future;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
 import dev.reqctx.CancellableContext;
 import dev.reqctx.CancellationCause;
 import dev.reqctx.ContextDiagnostics;
 import dev.reqctx.ContextKind;
-import dev.reqctx.ContextObserver;
-import dev.reqctx.Leaks;
-import dev.reqctx.OrphanHandler;
+import dev.reqctx.ContextRuntime;
 import dev.reqctx.RequestContext;
 import dev.reqctx.Scope;
 import dev.reqctx.StandardKeys;
-import dev.reqctx.ThreadContextBinder;
+import dev.reqctx.spi.ContextObserver;
+import dev.reqctx.spi.Contexts;
+import dev.reqctx.spi.OrphanHandler;
+import dev.reqctx.spi.OrphanHistory;
+import dev.reqctx.spi.ThreadContextBinder;
 
 /**
  * Runs work submitted to other threads in a child of the submitting context.
@@ -28,7 +26,7 @@ import dev.reqctx.ThreadContextBinder;
  * sees the submitter's deadline and values, it shows in the live tree (queued, then running),
  * and it is cancelled with its parent. A task whose parent is cancelled before it starts never
  * runs its body. A task still queued or running when its request ends is an <em>orphan</em>:
- * it is recorded in {@link Leaks} (with the submitting stack when
+ * it is recorded in its application's {@link dev.reqctx.spi.OrphanHistory} (with the submitting stack when
  * {@code captureStacks} is on), logged once at WARN, counted, and then cancelled with
  * {@link CancellationCause#COMPLETED} (its SQL and HTTP stop) unless orphans are left running.
  * Work submitted outside any request, or from a {@link RequestContext#detached() detached}
@@ -39,11 +37,9 @@ import dev.reqctx.ThreadContextBinder;
  * next. While a task runs, a {@link ThreadContextBinder} (the logging MDC) mirrors its context,
  * and the worker's previous state is restored afterwards.
  */
-public final class ContextTasks implements OrphanHandler {
+public final class TaskWrapper {
 
-	private static final Logger LOGGER = System.getLogger(ContextTasks.class.getName());
-
-	private static volatile ContextTasks shared = new ContextTasks(false, false, ContextObserver.NONE);
+	private static final TaskWrapper DEFAULT = new TaskWrapper(false, false, ContextObserver.NONE);
 
 	private final ThreadContextBinder binder;
 
@@ -53,6 +49,8 @@ public final class ContextTasks implements OrphanHandler {
 
 	private final ContextObserver observer;
 
+	private final OrphanReporter orphans;
+
 	/**
 	 * Creates a new instance.
 	 * @param captureStacks whether to capture the submitting stack of every task (costly; for
@@ -60,7 +58,7 @@ public final class ContextTasks implements OrphanHandler {
 	 * @param keepOrphansRunning whether orphans keep running instead of being cancelled
 	 * @param observer receives orphan and cancellation events
 	 */
-	public ContextTasks(boolean captureStacks, boolean keepOrphansRunning, ContextObserver observer) {
+	public TaskWrapper(boolean captureStacks, boolean keepOrphansRunning, ContextObserver observer) {
 		this(captureStacks, keepOrphansRunning, observer, ThreadContextBinder.NONE);
 	}
 
@@ -73,30 +71,38 @@ public final class ContextTasks implements OrphanHandler {
 	 * starts
 	 * @param binder mirrors each task's context into thread-bound state (the MDC) while it runs
 	 */
-	public ContextTasks(boolean captureStacks, boolean keepOrphansRunning, ContextObserver observer,
+	public TaskWrapper(boolean captureStacks, boolean keepOrphansRunning, ContextObserver observer,
 			ThreadContextBinder binder) {
 		this.captureStacks = captureStacks;
 		this.keepOrphansRunning = keepOrphansRunning;
 		this.observer = Objects.requireNonNull(observer, "observer must not be null");
 		this.binder = Objects.requireNonNull(binder, "binder must not be null");
+		this.orphans = new OrphanReporter(keepOrphansRunning, observer);
 	}
 
 	/**
-	 * Returns the instance used by the static helpers ({@link ContextExecutors},
-	 * {@link ContextFutures}); the auto-configuration installs one built from
-	 * {@code reqctx.task.*}.
-	 * @return the shared instance
+	 * Returns the wrapper the static helpers ({@link ContextExecutors}, {@link ContextFutures})
+	 * use for work submitted from the given context: the one installed for the context's
+	 * application with {@link #install(ContextRuntime)} (the auto-configuration installs one
+	 * built from {@code reqctx.task.*}), else a default that captures no stacks and cancels
+	 * orphans.
+	 * @param context the submitting context
+	 * @return the wrapper
 	 */
-	public static ContextTasks shared() {
-		return shared;
+	public static TaskWrapper of(RequestContext context) {
+		TaskWrapper wrapper = Contexts.extension(Contexts.runtime(context), TaskWrapper.class);
+		return (wrapper != null) ? wrapper : DEFAULT;
 	}
 
 	/**
-	 * Replaces the shared instance.
-	 * @param tasks the new shared instance
+	 * Makes this the wrapper of the static helpers for work submitted from contexts of the
+	 * given application.
+	 * @param runtime the application's runtime
+	 * @return this wrapper
 	 */
-	public static void setShared(ContextTasks tasks) {
-		shared = Objects.requireNonNull(tasks, "tasks must not be null");
+	public TaskWrapper install(ContextRuntime runtime) {
+		Contexts.setExtension(runtime, TaskWrapper.class, this);
+		return this;
 	}
 
 	/**
@@ -128,7 +134,7 @@ public final class ContextTasks implements OrphanHandler {
 		RequestContext parent = RequestContext.current();
 		if (!parent.isCancellable()) {
 			return () -> {
-				ContextDiagnostics.checkThreadClean(name);
+				checkThreadClean(parent, name);
 				try (Scope scope = parent.attach(); ThreadContextBinder.Restore restore = this.binder.bind(parent)) {
 					return task.call();
 				}
@@ -162,56 +168,47 @@ public final class ContextTasks implements OrphanHandler {
 		};
 	}
 
+	/** Told when a task of this wrapper outlives its request. */
+	OrphanHandler orphanHandler() {
+		return this.orphans;
+	}
+
 	private CancellableContext fork(RequestContext parent, String name) {
 		Thread submitter = Thread.currentThread();
 		TaskInfo info = new TaskInfo(name, submitter.getName(),
 				this.captureStacks ? new Throwable("Task submitted here") : null);
-		return parent.newTask(info, this, this.keepOrphansRunning);
+		return Contexts.newTask(parent, info, this.orphans, this.keepOrphansRunning);
 	}
 
 	<V> V runIn(CancellableContext ctx, Callable<V> body) throws Exception {
-		ContextDiagnostics.checkThreadClean(ctx.label());
+		checkThreadClean(ctx, Contexts.label(ctx));
 		if (ctx.isCancelled()) {
-			ctx.finish();
+			Contexts.finish(ctx);
 			this.observer.operationCancelled("task", ctx.cause(), 0);
-			throw ctx.cancellationException(null);
+			throw Contexts.cancellationException(ctx, null);
 		}
 		started(ctx);
 		try (Scope scope = ctx.attach(); ThreadContextBinder.Restore restore = this.binder.bind(ctx)) {
 			return body.call();
 		}
 		finally {
-			ctx.runningOn(null);
-			ctx.finish();
+			Contexts.runningOn(ctx, null);
+			Contexts.finish(ctx);
 		}
 	}
 
 	/** A task leaves the queue: how much budget the queue left it is what an operator wants. */
 	private void started(CancellableContext ctx) {
-		ctx.runningOn(Thread.currentThread());
+		Contexts.runningOn(ctx, Thread.currentThread());
 		long remaining = ctx.remainingNanos();
 		if (remaining != Long.MAX_VALUE) {
 			this.observer.operationStarted("task", remaining);
 		}
 	}
 
-	@Override
-	public void orphaned(CancellableContext task) {
-		TaskInfo info = (task.label() instanceof TaskInfo ti) ? ti : new TaskInfo(String.valueOf(task.label()), "?", null);
-		CancellableContext request = task.nearest(ContextKind.REQUEST);
-		String requestId = task.get(StandardKeys.REQUEST_ID);
-		String state = (task.thread() != null) ? "RUNNING" : "QUEUED";
-		String action = this.keepOrphansRunning ? "LEFT_RUNNING" : "CANCELLED";
-		Leaks.record(new Leaks.Record(task.id(), info.name(), requestId,
-				(request != null && request.label() != null) ? request.label().toString() : null, state, action,
-				TimeUnit.NANOSECONDS.toMillis(task.ageNanos()), Instant.now(), info.submissionStack()));
-		this.observer.taskOrphaned(task);
-		String message = "Task '" + info.name() + "' (context " + task.id() + ", " + state.toLowerCase()
-				+ ") outlived its request " + ((request != null) ? request.label() : "?") + " [" + requestId + "]; "
-				+ (this.keepOrphansRunning ? "left it running" : "cancelled it")
-				+ ((info.submittedAt() != null) ? ". It was submitted by thread '" + info.submittedBy() + "' at:"
-						: ". Set reqctx.task.capture-stacks=true to see where it was submitted.");
-		LOGGER.log(Level.WARNING, message, info.submittedAt());
+	/** Reports leftover work in the runtime of the thread's previous context, cleaning the thread. */
+	private static void checkThreadClean(RequestContext next, Object what) {
+		Contexts.runtime(next).diagnostics().checkThreadClean(what);
 	}
 
 	/** A task in a child context; runnables that are futures are cancelled if never run. */
@@ -229,10 +226,10 @@ public final class ContextTasks implements OrphanHandler {
 		@Override
 		public void run() {
 			CancellableContext ctx = this.ctx;
-			ContextDiagnostics.checkThreadClean(ctx.label());
+			checkThreadClean(ctx, Contexts.label(ctx));
 			if (ctx.isCancelled()) {
-				ctx.finish();
-				ContextTasks.this.observer.operationCancelled("task", ctx.cause(), 0);
+				Contexts.finish(ctx);
+				TaskWrapper.this.observer.operationCancelled("task", ctx.cause(), 0);
 				if (this.task instanceof Future<?> future) {
 					// Waiters must not hang on a body that will never run.
 					future.cancel(false);
@@ -241,18 +238,18 @@ public final class ContextTasks implements OrphanHandler {
 			}
 			started(ctx);
 			try (Scope scope = ctx.attach();
-					ThreadContextBinder.Restore restore = ContextTasks.this.binder.bind(ctx)) {
+					ThreadContextBinder.Restore restore = TaskWrapper.this.binder.bind(ctx)) {
 				this.task.run();
 			}
 			finally {
-				ctx.runningOn(null);
-				ctx.finish();
+				Contexts.runningOn(ctx, null);
+				Contexts.finish(ctx);
 			}
 		}
 
 		@Override
 		public String toString() {
-			return "ContextTask[" + this.ctx.label() + "]";
+			return "ContextTask[" + Contexts.label(this.ctx) + "]";
 		}
 
 	}
@@ -262,7 +259,7 @@ public final class ContextTasks implements OrphanHandler {
 
 		@Override
 		public void run() {
-			ContextDiagnostics.checkThreadClean(this.task);
+			checkThreadClean(this.ctx, this.task);
 			if (this.ctx == RequestContext.root()) {
 				this.task.run();
 				return;

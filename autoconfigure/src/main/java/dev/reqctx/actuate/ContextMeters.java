@@ -6,8 +6,9 @@ import java.util.concurrent.TimeUnit;
 
 import dev.reqctx.CancellableContext;
 import dev.reqctx.CancellationCause;
-import dev.reqctx.ContextObserver;
+import dev.reqctx.ContextRuntime;
 import dev.reqctx.LiveContexts;
+import dev.reqctx.spi.ContextObserver;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.Gauge;
@@ -34,7 +35,7 @@ import io.micrometer.core.instrument.Timer;
  * Meters are looked up once per tag combination and cached, so the hot path does no registry
  * lookups. Tags come from bounded sets: routes are templates, never raw paths.
  */
-public final class MicrometerContextObserver implements ContextObserver {
+public final class ContextMeters implements ContextObserver {
 
 	private final MeterRegistry registry;
 
@@ -57,12 +58,22 @@ public final class MicrometerContextObserver implements ContextObserver {
 	private static final double[] BUDGET_BUCKETS_MS = { 10, 50, 100, 250, 500, 1_000, 2_500, 5_000, 10_000, 30_000 };
 
 	/**
-	 * Creates an observer and registers the gauges.
+	 * Creates an observer for the global runtime and registers the gauges.
 	 * @param registry the registry
 	 */
-	public MicrometerContextObserver(MeterRegistry registry) {
+	public ContextMeters(MeterRegistry registry) {
+		this(registry, ContextRuntime.global());
+	}
+
+	/**
+	 * Creates an observer and registers the gauges.
+	 * @param registry the registry
+	 * @param runtime the application whose requests in flight the gauge counts
+	 */
+	public ContextMeters(MeterRegistry registry, ContextRuntime runtime) {
 		this.registry = registry;
-		Gauge.builder("reqctx.requests.active", LiveContexts::size)
+		LiveContexts live = runtime.live();
+		Gauge.builder("reqctx.requests.active", live, LiveContexts::size)
 			.description("Requests in flight with a request context")
 			.register(registry);
 		this.orphans = Counter.builder("reqctx.tasks.orphaned")

@@ -1,10 +1,13 @@
-package dev.reqctx;
+package dev.reqctx.web;
 
 import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
 import java.util.function.Function;
+
+import dev.reqctx.RequestContext;
+import dev.reqctx.StandardKeys;
 
 /**
  * Captures inbound headers into a context so that outbound calls can copy them downstream
