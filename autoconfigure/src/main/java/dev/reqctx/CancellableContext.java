@@ -8,6 +8,10 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 
+import dev.reqctx.spi.ContextTree;
+import dev.reqctx.spi.Operation;
+import dev.reqctx.spi.OrphanHandler;
+
 /**
  * A {@link RequestContext} with a cancellation of its own: it can be cancelled without affecting
  * its parent, and it is cancelled (with the parent's cause) whenever its parent is.
@@ -38,6 +42,12 @@ public final class CancellableContext extends RequestContext implements AutoClos
 	private final long startNanos;
 
 	private final CancellableContext parent;
+
+	/** The application this context's root was started in. */
+	final ContextRuntime runtime;
+
+	/** What {@link #attach()} binds: a view that shares this context's cancellation but cannot cancel. */
+	private RequestContext readOnly;
 
 	/** The earlier of this context's own deadline and its parent's; {@code null} if neither. */
 	private final Deadline deadline;
@@ -85,14 +95,15 @@ public final class CancellableContext extends RequestContext implements AutoClos
 	/** Set when the work finished normally, so completing the parent is not an orphaning. */
 	private volatile boolean finished;
 
-	private CancellableContext(RequestContext base, ContextKind kind, Object label, long startNanos,
-			Deadline ownDeadline, OrphanHandler orphanHandler, boolean survivesCompletion) {
+	private CancellableContext(ContextRuntime runtime, RequestContext base, ContextKind kind, Object label,
+			long startNanos, Deadline ownDeadline, OrphanHandler orphanHandler, boolean survivesCompletion) {
 		super(null, base.values);
 		this.id = IDS.incrementAndGet();
 		this.kind = kind;
 		this.label = label;
 		this.startNanos = startNanos;
-		this.parent = base.scope();
+		this.parent = (runtime != null) ? null : base.scope();
+		this.runtime = (runtime != null) ? runtime : (this.parent != null) ? this.parent.runtime : ContextRuntime.global();
 		this.orphanHandler = orphanHandler;
 		this.survivesCompletion = survivesCompletion;
 		Deadline parentDeadline = (this.parent != null) ? this.parent.deadline : null;
@@ -107,28 +118,30 @@ public final class CancellableContext extends RequestContext implements AutoClos
 	}
 
 	static CancellableContext create(RequestContext base, ContextKind kind, Object label, Deadline deadline) {
-		CancellableContext ctx = new CancellableContext(base, kind, label, System.nanoTime(), deadline, null, false);
+		CancellableContext ctx = new CancellableContext(null, base, kind, label, System.nanoTime(), deadline, null,
+				false);
 		ctx.start();
 		return ctx;
 	}
 
 	/**
 	 * Creates a context whose deadline is {@code timeoutNanos} after its start, reading the
-	 * clock once for both (a clock read is a good part of a request's bookkeeping).
+	 * clock once for both (a clock read is a good part of a request's bookkeeping). With a
+	 * runtime, the context is a root of that runtime that takes only the values of {@code base}.
 	 */
-	static CancellableContext createWithTimeout(RequestContext base, ContextKind kind, Object label,
-			long timeoutNanos) {
+	static CancellableContext createWithTimeout(ContextRuntime runtime, RequestContext base, ContextKind kind,
+			Object label, long timeoutNanos) {
 		long now = System.nanoTime();
-		CancellableContext ctx = new CancellableContext(base, kind, label, now, Deadline.afterNanos(now, timeoutNanos),
-				null, false);
+		CancellableContext ctx = new CancellableContext(runtime, base, kind, label, now,
+				Deadline.afterNanos(now, timeoutNanos), null, false);
 		ctx.start();
 		return ctx;
 	}
 
 	static CancellableContext createTask(RequestContext base, Object label, OrphanHandler handler,
 			boolean survivesCompletion) {
-		CancellableContext ctx = new CancellableContext(base, ContextKind.TASK, label, System.nanoTime(), null,
-				handler, survivesCompletion);
+		CancellableContext ctx = new CancellableContext(null, base, ContextKind.TASK, label, System.nanoTime(),
+				null, handler, survivesCompletion);
 		ctx.start();
 		return ctx;
 	}
@@ -137,16 +150,12 @@ public final class CancellableContext extends RequestContext implements AutoClos
 	 * Marks this context's work as done and closes it. For a task, this is what tells a normal
 	 * end from an orphaning: a task whose parent completes before {@code finish()} is an orphan.
 	 */
-	public void finish() {
+	void finish() {
 		this.finished = true;
 		close();
 	}
 
-	/**
-	 * Returns whether {@link #finish()} was called.
-	 * @return {@code true} once the work finished
-	 */
-	public boolean isFinished() {
+	boolean isFinished() {
 		return this.finished;
 	}
 
@@ -158,7 +167,7 @@ public final class CancellableContext extends RequestContext implements AutoClos
 				this.orphanHandler.orphaned(this);
 			}
 			catch (Throwable ex) {
-				ContextDiagnostics.listenerFailed(this, ex);
+				this.runtime.diagnostics.listenerFailed(this, ex);
 			}
 			if (this.survivesCompletion) {
 				return;
@@ -187,6 +196,23 @@ public final class CancellableContext extends RequestContext implements AutoClos
 	@Override
 	CancellableContext scope() {
 		return this;
+	}
+
+	/**
+	 * Binds this context to the calling thread until the returned scope is closed. What
+	 * {@link RequestContext#current()} then returns shares this context's deadline, values and
+	 * cancellation but is not a {@code CancellableContext}: code that only reads the current
+	 * context can never cancel it. Only the holder of this object can.
+	 * @return the scope that restores the previous context
+	 */
+	@Override
+	public Scope attach() {
+		RequestContext view = this.readOnly;
+		if (view == null) {
+			view = new RequestContext(this, this.values);
+			this.readOnly = view;
+		}
+		return Scope.attach(view);
 	}
 
 	Deadline effectiveDeadline() {
@@ -234,7 +260,7 @@ public final class CancellableContext extends RequestContext implements AutoClos
 					node.fire(cause);
 				}
 				catch (Throwable ex) {
-					ContextDiagnostics.listenerFailed(this, ex);
+					this.runtime.diagnostics.listenerFailed(this, ex);
 				}
 			}
 			node = next;
@@ -302,7 +328,7 @@ public final class CancellableContext extends RequestContext implements AutoClos
 	}
 
 	Operation addOperation(String kind, String description, Consumer<CancellationCause> onCancel) {
-		Operation op = new Operation(kind, description, onCancel);
+		OperationNode op = new OperationNode(kind, description, onCancel);
 		if (!link(op)) {
 			runNow(op);
 		}
@@ -323,7 +349,7 @@ public final class CancellableContext extends RequestContext implements AutoClos
 				node.fire(this.cancellation);
 			}
 			catch (Throwable ex) {
-				ContextDiagnostics.listenerFailed(this, ex);
+				this.runtime.diagnostics.listenerFailed(this, ex);
 			}
 		}
 	}
@@ -389,19 +415,11 @@ public final class CancellableContext extends RequestContext implements AutoClos
 		return this.kind;
 	}
 
-	/**
-	 * Returns the label shown for this context in the live tree.
-	 * @return the label, may be {@code null}
-	 */
-	public Object label() {
+	Object label() {
 		return this.label;
 	}
 
-	/**
-	 * Returns the nearest cancellable ancestor.
-	 * @return the parent, or {@code null} for a root
-	 */
-	public CancellableContext parent() {
+	CancellableContext parent() {
 		return this.parent;
 	}
 
@@ -413,72 +431,51 @@ public final class CancellableContext extends RequestContext implements AutoClos
 		return System.nanoTime() - this.startNanos;
 	}
 
-	/**
-	 * Returns when this context was created, as a {@link System#nanoTime()} value.
-	 * @return the start time
-	 */
-	public long startNanos() {
+	long startNanos() {
 		return this.startNanos;
 	}
 
-	/**
-	 * Returns the thread currently running this context's work, as recorded with
-	 * {@link #runningOn(Thread)}.
-	 * @return the thread, or {@code null}
-	 */
-	public Thread thread() {
+	Thread thread() {
 		return this.thread;
 	}
 
-	/**
-	 * Records which thread runs this context's work, for the live tree ({@code null} when the
-	 * work is parked, for example during an async request).
-	 * @param thread the thread, or {@code null}
-	 */
-	public void runningOn(Thread thread) {
+	void runningOn(Thread thread) {
 		this.thread = thread;
 	}
 
-	/**
-	 * Returns a snapshot of this context and its descendants, for display.
-	 * @return the snapshot
-	 */
-	public ContextSnapshot snapshot() {
+	ContextTree snapshot() {
 		List<CancellableContext> children = new ArrayList<>();
-		List<Operation> operations = new ArrayList<>();
+		List<OperationNode> operations = new ArrayList<>();
 		synchronized (this) {
 			for (CancelNode node = this.head; node != null; node = node.next) {
 				if (node instanceof ChildLink link) {
 					children.add(link.child);
 				}
-				else if (node instanceof Operation op) {
+				else if (node instanceof OperationNode op) {
 					operations.add(op);
 				}
 			}
 		}
-		List<ContextSnapshot> childSnapshots = new ArrayList<>(children.size());
+		List<ContextTree> childSnapshots = new ArrayList<>(children.size());
 		for (int i = children.size() - 1; i >= 0; i--) {
 			childSnapshots.add(children.get(i).snapshot());
 		}
-		List<ContextSnapshot.OperationSnapshot> operationSnapshots = new ArrayList<>(operations.size());
+		List<ContextTree.OperationView> operationSnapshots = new ArrayList<>(operations.size());
 		for (int i = operations.size() - 1; i >= 0; i--) {
-			Operation op = operations.get(i);
-			operationSnapshots.add(new ContextSnapshot.OperationSnapshot(op.kind(), op.description(),
+			OperationNode op = operations.get(i);
+			operationSnapshots.add(new ContextTree.OperationView(op.kind(), op.description(),
 					op.ageMillis(), op.threadName(), op.wasCancelled()));
 		}
 		Thread t = this.thread;
 		Deadline d = this.deadline;
-		return new ContextSnapshot(id(), this.kind, this.label,
+		return new ContextTree(id(), this.kind, this.label,
 				TimeUnit.NANOSECONDS.toMillis(ageNanos()),
 				(d != null) ? Math.max(0, TimeUnit.NANOSECONDS.toMillis(d.remainingNanos())) : null,
 				this.cancellation, (t != null) ? t.getName() : null, values(), childSnapshots, operationSnapshots);
 	}
 
-	/**
-	 * Returns the live child contexts of this context.
-	 * @return a copy of the children, oldest first
-	 */
-	public List<CancellableContext> children() {
+	/** Returns a copy of the live child contexts, oldest first. */
+	List<CancellableContext> children() {
 		List<CancellableContext> children = new ArrayList<>();
 		synchronized (this) {
 			for (CancelNode node = this.head; node != null; node = node.next) {
@@ -492,12 +489,7 @@ public final class CancellableContext extends RequestContext implements AutoClos
 		return children;
 	}
 
-	/**
-	 * Finds this context or one of its descendants by id.
-	 * @param id the context id
-	 * @return the context, or {@code null}
-	 */
-	public CancellableContext findById(String id) {
+	CancellableContext findById(String id) {
 		if (id.equals(id())) {
 			return this;
 		}

@@ -1,7 +1,7 @@
 package dev.reqctx;
 
-import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
+import java.lang.System.Logger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 
@@ -10,84 +10,80 @@ import java.util.concurrent.atomic.AtomicReference;
  * and listeners that throw. Each report is logged at WARN (through {@link System.Logger}, which
  * Spring Boot routes to its logging system) and counted.
  *
- * <p>In strict mode ({@link #setStrict(boolean)}) the stack of every attach is captured, so a
- * report says where the offending scope was opened. Strict mode costs a stack capture per
- * attach: use it in tests and while hunting a leak, not in production.
+ * <p>Each {@link ContextRuntime} has its own: a report counts in the runtime of the context
+ * concerned, so two applications in one JVM keep separate counts.
+ *
+ * <p>In strict mode ({@code reqctx.strict}) the stack of every attach is captured, so a report
+ * says where the offending scope was opened. Strict mode costs a stack capture per attach: use
+ * it in tests and while hunting a leak, not in production.
  */
 public final class ContextDiagnostics {
 
 	private static final Logger LOGGER = System.getLogger("dev.reqctx.RequestContext");
 
-	private static final AtomicLong MISUSES = new AtomicLong();
+	private final AtomicLong misuses = new AtomicLong();
 
-	private static final AtomicLong LISTENER_FAILURES = new AtomicLong();
+	private final AtomicLong listenerFailures = new AtomicLong();
 
-	private static final AtomicReference<String> LAST_MISUSE = new AtomicReference<>();
+	private final AtomicReference<String> lastMisuse = new AtomicReference<>();
 
-	private static final AtomicReference<Throwable> LAST_MISUSE_SITE = new AtomicReference<>();
+	private final AtomicReference<Throwable> lastMisuseSite = new AtomicReference<>();
 
-	static volatile boolean strict;
+	final boolean strict;
 
-	private ContextDiagnostics() {
-	}
-
-	/**
-	 * Turns strict mode on or off.
-	 * @param enabled whether to capture attach stacks
-	 */
-	public static void setStrict(boolean enabled) {
-		strict = enabled;
+	ContextDiagnostics(boolean strict) {
+		this.strict = strict;
 	}
 
 	/**
 	 * Returns whether strict mode is on.
 	 * @return {@code true} if attach stacks are captured
 	 */
-	public static boolean isStrict() {
-		return strict;
+	public boolean isStrict() {
+		return this.strict;
 	}
 
 	/**
-	 * Returns how many misuses were reported since the JVM started.
+	 * Returns how many misuses were reported since this runtime was created.
 	 * @return the count
 	 */
-	public static long misuseCount() {
-		return MISUSES.get();
+	public long misuseCount() {
+		return this.misuses.get();
 	}
 
 	/**
 	 * Returns the message of the most recent misuse report.
 	 * @return the message, or {@code null} if there was none
 	 */
-	public static String lastMisuse() {
-		return LAST_MISUSE.get();
+	public String lastMisuse() {
+		return this.lastMisuse.get();
 	}
 
 	/**
 	 * Returns where the context of the most recent "left bound" report was attached.
 	 * @return the attach site (strict mode only), or {@code null}
 	 */
-	public static Throwable lastMisuseSite() {
-		return LAST_MISUSE_SITE.get();
+	public Throwable lastMisuseSite() {
+		return this.lastMisuseSite.get();
 	}
 
 	/**
-	 * Returns how many cancel listeners threw since the JVM started.
+	 * Returns how many cancel listeners threw since this runtime was created.
 	 * @return the count
 	 */
-	public static long listenerFailureCount() {
-		return LISTENER_FAILURES.get();
+	public long listenerFailureCount() {
+		return this.listenerFailures.get();
 	}
 
-	static void misuse(String message) {
-		MISUSES.incrementAndGet();
-		LAST_MISUSE.set(message);
+	void misuse(String message) {
+		this.misuses.incrementAndGet();
+		this.lastMisuse.set(message);
 		Throwable where = new IllegalStateException("Scope misuse detected here");
 		LOGGER.log(Level.WARNING, message, where);
 	}
 
-	static void listenerFailed(CancellableContext ctx, Throwable ex) {
-		LISTENER_FAILURES.incrementAndGet();
+	void listenerFailed(CancellableContext ctx, Throwable ex) {
+		this.listenerFailures.incrementAndGet();
 		LOGGER.log(Level.WARNING, "A cancel listener of " + ctx + " failed", ex);
 	}
 
@@ -121,18 +117,18 @@ public final class ContextDiagnostics {
 	 * @param what what the thread is about to do, for the report
 	 * @return {@code true} if the thread was clean
 	 */
-	public static boolean checkThreadClean(Object what) {
+	public boolean checkThreadClean(Object what) {
 		Scope.Binding binding = Scope.currentBinding();
 		if (binding == null || (binding.context == null && binding.depth == 0)) {
 			return true;
 		}
 		String message = "Thread '" + Thread.currentThread().getName() + "' still had " + binding.context
 				+ " bound (" + binding.depth + " open scope(s)) before " + what + "; cleared";
-		MISUSES.incrementAndGet();
-		LAST_MISUSE.set(message);
+		this.misuses.incrementAndGet();
+		this.lastMisuse.set(message);
 		Throwable site = (binding.attachSites != null && binding.depth < binding.attachSites.length)
 				? binding.attachSites[binding.depth] : null;
-		LAST_MISUSE_SITE.set(site);
+		this.lastMisuseSite.set(site);
 		LOGGER.log(Level.WARNING, (site != null) ? message + "; it was attached at:"
 				: message + "; set reqctx.strict=true to see where it was attached", site);
 		binding.context = null;

@@ -6,6 +6,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 
+import dev.reqctx.spi.CancelExecutor;
+
 /**
  * The timers that fire context deadlines.
  *
@@ -18,7 +20,7 @@ import java.util.concurrent.locks.ReentrantLock;
  * O(log n) amortized. A binary heap, used before, paid O(log n) sifts on both ends whenever a
  * new deadline was earlier than the pending ones (a short budget among long ones): about 2.4x
  * the cost at 10,000 pending, where the pairing heap stays flat. Expired
- * contexts are handed to {@link Cancellations#executor()}: the timer thread never runs
+ * contexts are handed to {@link dev.reqctx.spi.CancelExecutor#shared()}: the timer thread never runs
  * listeners, so a slow cancel (a PostgreSQL cancel opens a connection) never delays another
  * deadline.
  *
@@ -329,7 +331,7 @@ final class DeadlineTimer {
 
 	private static void dispatch(CancellableContext expired) {
 		try {
-			Cancellations.executor().execute(expired::expire);
+			CancelExecutor.shared().execute(expired::expire);
 		}
 		catch (RuntimeException ex) {
 			// The executor refused (it never should); cancelling here is better than never.

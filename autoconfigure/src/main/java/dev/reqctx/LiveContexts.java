@@ -5,8 +5,10 @@ import java.util.List;
 import java.util.function.Consumer;
 
 /**
- * The registry of live root contexts: every request in flight, from the moment the filter
- * creates its context until the request ends.
+ * The live root contexts of one {@link ContextRuntime}: every request in flight, from the moment
+ * the filter creates its context until the request ends. Read it with {@link #list()},
+ * {@link #find(String)} and {@link #size()}; only integrations add and remove entries (through
+ * {@link dev.reqctx.spi.Contexts#register(CancellableContext)}).
  *
  * <p>Registration is on the path of every request, so it is cheap: the contexts themselves are
  * the entries of intrusive doubly linked lists, spread over stripes so that threads rarely
@@ -17,22 +19,16 @@ public final class LiveContexts {
 
 	private static final int STRIPES = 16;
 
-	private static final Stripe[] TABLE = new Stripe[STRIPES];
+	private final Stripe[] table = new Stripe[STRIPES];
 
-	static {
+	LiveContexts() {
 		for (int i = 0; i < STRIPES; i++) {
-			TABLE[i] = new Stripe();
+			this.table[i] = new Stripe();
 		}
 	}
 
-	private LiveContexts() {
-	}
-
-	/**
-	 * Adds a context to the registry. Adding a context twice has no effect.
-	 * @param ctx the context
-	 */
-	public static void register(CancellableContext ctx) {
+	/** Adds a context to the registry. Adding a context twice has no effect. */
+	void register(CancellableContext ctx) {
 		Stripe stripe = stripeOf(ctx);
 		synchronized (stripe) {
 			if (ctx.registered) {
@@ -49,12 +45,8 @@ public final class LiveContexts {
 		}
 	}
 
-	/**
-	 * Removes a context from the registry. Removing a context that is not registered has no
-	 * effect.
-	 * @param ctx the context
-	 */
-	public static void unregister(CancellableContext ctx) {
+	/** Removes a context from the registry; a context that is not registered is ignored. */
+	void unregister(CancellableContext ctx) {
 		Stripe stripe = stripeOf(ctx);
 		synchronized (stripe) {
 			if (!ctx.registered) {
@@ -82,9 +74,9 @@ public final class LiveContexts {
 	 * Returns the number of registered contexts.
 	 * @return the count
 	 */
-	public static int size() {
+	public int size() {
 		int total = 0;
-		for (Stripe stripe : TABLE) {
+		for (Stripe stripe : this.table) {
 			synchronized (stripe) {
 				total += stripe.size;
 			}
@@ -97,8 +89,8 @@ public final class LiveContexts {
 	 * is locked while it is visited.
 	 * @param action the action
 	 */
-	public static void forEach(Consumer<CancellableContext> action) {
-		for (Stripe stripe : TABLE) {
+	public void forEach(Consumer<CancellableContext> action) {
+		for (Stripe stripe : this.table) {
 			List<CancellableContext> copy;
 			synchronized (stripe) {
 				copy = new ArrayList<>(stripe.size);
@@ -114,7 +106,7 @@ public final class LiveContexts {
 	 * Returns all registered contexts.
 	 * @return a copy of the registry's contents
 	 */
-	public static List<CancellableContext> list() {
+	public List<CancellableContext> list() {
 		List<CancellableContext> result = new ArrayList<>();
 		forEach(result::add);
 		return result;
@@ -125,7 +117,7 @@ public final class LiveContexts {
 	 * @param id the context id
 	 * @return the context, or {@code null}
 	 */
-	public static CancellableContext find(String id) {
+	public CancellableContext find(String id) {
 		if (id == null) {
 			return null;
 		}
@@ -144,9 +136,9 @@ public final class LiveContexts {
 		return null;
 	}
 
-	private static Stripe stripeOf(CancellableContext ctx) {
+	private Stripe stripeOf(CancellableContext ctx) {
 		// Ids are sequential, so consecutive requests land on different stripes.
-		return TABLE[(int) ctx.sequence() & (STRIPES - 1)];
+		return this.table[(int) ctx.sequence() & (STRIPES - 1)];
 	}
 
 	private static final class Stripe {

@@ -9,6 +9,9 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 
+import dev.reqctx.spi.Operation;
+import dev.reqctx.spi.OrphanHandler;
+
 /**
  * The context of one piece of work, usually an HTTP request: a deadline, a cancellation signal
  * with a cause, typed immutable values, and a tree of children.
@@ -42,7 +45,7 @@ import java.util.function.Consumer;
  * <p>Deadlines use the monotonic clock. A passed deadline cancels the context with
  * {@link CancellationCause#DEADLINE_EXCEEDED} from a shared timer thread; listeners registered
  * with {@link #onCancel(Runnable)} run on the thread that cancels, so they must be quick (hand
- * slow work to {@link Cancellations#executor()}).
+ * slow work to {@link dev.reqctx.spi.CancelExecutor#shared()}).
  *
  * <p>No inheritable thread-locals are used: a context crosses threads only when you pass it (or
  * use the executor and {@code CompletableFuture} helpers of the task integration).
@@ -50,6 +53,11 @@ import java.util.function.Consumer;
 public sealed class RequestContext permits CancellableContext {
 
 	private static final RequestContext ROOT = new RequestContext(null, null);
+
+	static {
+		// Integrations reach the core's plumbing through the SPI; it is installed with the core.
+		SpiBridge.install();
+	}
 
 	/** The nearest cancellable ancestor-or-self, or {@code null} for root and detached contexts. */
 	private final CancellableContext scope;
@@ -141,7 +149,8 @@ public sealed class RequestContext permits CancellableContext {
 	 */
 	public CancellableContext withTimeout(Duration timeout) {
 		Objects.requireNonNull(timeout, "timeout must not be null");
-		return CancellableContext.createWithTimeout(this, ContextKind.SCOPE, null, Deadline.saturatedNanos(timeout));
+		return CancellableContext.createWithTimeout(null, this, ContextKind.SCOPE, null,
+				Deadline.saturatedNanos(timeout));
 	}
 
 	/**
@@ -155,48 +164,17 @@ public sealed class RequestContext permits CancellableContext {
 		return CancellableContext.create(this, ContextKind.SCOPE, null, deadline);
 	}
 
-	/**
-	 * Returns a cancellable child of the given kind, for integrations that show their work in
-	 * the live tree (the filter creates a {@link ContextKind#REQUEST}, executors a
-	 * {@link ContextKind#TASK}).
-	 * @param kind what the child stands for
-	 * @param label what to show for it in the tree ({@code toString()} is called when shown)
-	 * @param deadline the child's own deadline, or {@code null} to inherit this context's
-	 * @return the child
-	 */
-	public CancellableContext newChild(ContextKind kind, Object label, Deadline deadline) {
+	CancellableContext newChild(ContextKind kind, Object label, Deadline deadline) {
 		Objects.requireNonNull(kind, "kind must not be null");
 		return CancellableContext.create(this, kind, label, deadline);
 	}
 
-	/**
-	 * Returns a cancellable child of the given kind whose own deadline is the given time after
-	 * its creation (or this context's deadline, if earlier). Cheaper than
-	 * {@code newChild(kind, label, Deadline.after(timeout, unit))}: one clock read, not two.
-	 * @param kind what the child stands for
-	 * @param label what to show for it in the tree
-	 * @param timeout how long the child may run; zero or less gives a child that is already
-	 * cancelled with {@link CancellationCause#DEADLINE_EXCEEDED}
-	 * @param unit the unit of {@code timeout}
-	 * @return the child
-	 */
-	public CancellableContext newChild(ContextKind kind, Object label, long timeout, TimeUnit unit) {
+	CancellableContext newChild(ContextKind kind, Object label, long timeout, TimeUnit unit) {
 		Objects.requireNonNull(kind, "kind must not be null");
-		return CancellableContext.createWithTimeout(this, kind, label, unit.toNanos(timeout));
+		return CancellableContext.createWithTimeout(null, this, kind, label, unit.toNanos(timeout));
 	}
 
-	/**
-	 * Returns a child that stands for a task forked from this context onto another thread. It
-	 * is cancelled with this context, except that when this context <em>completes</em> while
-	 * the task has not {@linkplain CancellableContext#finish() finished}, the task is an orphan:
-	 * the handler is told, and the task is then cancelled with
-	 * {@link CancellationCause#COMPLETED}, or left running if {@code keepRunningWhenOrphaned}.
-	 * @param label what to show for the task in the tree
-	 * @param orphanHandler told about orphaning, on the thread that completes this context
-	 * @param keepRunningWhenOrphaned whether an orphan keeps running instead of being cancelled
-	 * @return the task's context
-	 */
-	public CancellableContext newTask(Object label, OrphanHandler orphanHandler, boolean keepRunningWhenOrphaned) {
+	CancellableContext newTask(Object label, OrphanHandler orphanHandler, boolean keepRunningWhenOrphaned) {
 		Objects.requireNonNull(orphanHandler, "orphanHandler must not be null");
 		return CancellableContext.createTask(this, label, orphanHandler, keepRunningWhenOrphaned);
 	}
@@ -281,15 +259,10 @@ public sealed class RequestContext permits CancellableContext {
 	}
 
 	/**
-	 * Returns the exception that describes this context's cancellation, wrapping the failure
-	 * the cancellation caused, for integrations that translate an interrupted operation.
-	 * <p>A deadline that has passed counts even if the timer has not fired yet: the context is
-	 * cancelled with {@link CancellationCause#DEADLINE_EXCEEDED} on the spot, so an operation
-	 * that a driver's own timeout stopped a moment before the timer still reports the deadline.
-	 * @param failure the failure to wrap, may be {@code null}
-	 * @return the exception, or {@code null} if this context is not cancelled
+	 * The exception that describes this context's cancellation, counting a passed deadline the
+	 * timer has not fired yet (see {@code Contexts#cancellationException}).
 	 */
-	public ContextCancelledException cancellationException(Throwable failure) {
+	ContextCancelledException cancellationException(Throwable failure) {
 		CancellableContext s = scope();
 		if (s == null || (s.cancellationCause() == null && !s.expireIfDue())) {
 			return null;
@@ -310,16 +283,7 @@ public sealed class RequestContext permits CancellableContext {
 		return (s != null) ? s.addListener(listener) : Registration.NONE;
 	}
 
-	/**
-	 * Starts tracking an operation under this context: it shows in the live tree until closed,
-	 * and {@code onCancel} runs (once, on the cancelling thread) if the context is cancelled
-	 * first. If the context is already cancelled, {@code onCancel} runs at once.
-	 * @param kind the kind of operation, for example {@code "jdbc"}
-	 * @param description what to show an operator; never secrets or bind values
-	 * @param onCancel how to stop the operation, may be {@code null}
-	 * @return the operation; close it when the work returns
-	 */
-	public Operation startOperation(String kind, String description, Consumer<CancellationCause> onCancel) {
+	Operation startOperation(String kind, String description, Consumer<CancellationCause> onCancel) {
 		CancellableContext s = scope();
 		return (s != null) ? s.addOperation(kind, description, onCancel) : Operation.UNTRACKED;
 	}
@@ -370,13 +334,7 @@ public sealed class RequestContext permits CancellableContext {
 		return (s != null) ? s.id() : "root";
 	}
 
-	/**
-	 * Returns the nearest enclosing context of the given kind (for example the request that a
-	 * task belongs to).
-	 * @param kind the kind to look for
-	 * @return the context, or {@code null} if there is none
-	 */
-	public CancellableContext nearest(ContextKind kind) {
+	CancellableContext nearest(ContextKind kind) {
 		for (CancellableContext s = scope(); s != null; s = s.parent()) {
 			if (s.kind() == kind) {
 				return s;

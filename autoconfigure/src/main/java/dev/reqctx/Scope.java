@@ -54,10 +54,16 @@ public final class Scope implements AutoCloseable {
 		RequestContext previous = binding.context;
 		int depth = ++binding.depth;
 		binding.context = context;
-		if (ContextDiagnostics.strict) {
+		if (diagnosticsOf(context).strict) {
 			ContextDiagnostics.recordAttach(binding, depth);
 		}
 		return new Scope(binding, context, previous, depth);
+	}
+
+	/** Reports go to the runtime of the context concerned; the root's is the global one. */
+	static ContextDiagnostics diagnosticsOf(RequestContext context) {
+		CancellableContext s = (context != null) ? context.scope() : null;
+		return ((s != null) ? s.runtime : ContextRuntime.global()).diagnostics;
 	}
 
 	/**
@@ -75,12 +81,12 @@ public final class Scope implements AutoCloseable {
 	public void close() {
 		Binding binding = BINDING.get();
 		if (binding != this.binding) {
-			ContextDiagnostics.misuse("Scope of " + this.attached + " closed on thread '"
+			diagnosticsOf(this.attached).misuse("Scope of " + this.attached + " closed on thread '"
 					+ Thread.currentThread().getName() + "', not on the thread that attached it; ignored");
 			return;
 		}
 		if (this.closed) {
-			ContextDiagnostics.misuse("Scope of " + this.attached + " closed twice; ignored");
+			diagnosticsOf(this.attached).misuse("Scope of " + this.attached + " closed twice; ignored");
 			return;
 		}
 		this.closed = true;
@@ -90,19 +96,19 @@ public final class Scope implements AutoCloseable {
 			return;
 		}
 		if (current > this.depth) {
-			ContextDiagnostics.misuse("Scope of " + this.attached + " closed out of order: " + (current - this.depth)
+			diagnosticsOf(this.attached).misuse("Scope of " + this.attached + " closed out of order: " + (current - this.depth)
 					+ " inner scope(s) still open; they were closed too");
 			restore(binding);
 			return;
 		}
-		ContextDiagnostics.misuse("Scope of " + this.attached
+		diagnosticsOf(this.attached).misuse("Scope of " + this.attached
 				+ " closed after an enclosing scope was already closed; ignored");
 	}
 
 	private void restore(Binding binding) {
 		binding.context = this.previous;
 		binding.depth = this.depth - 1;
-		if (ContextDiagnostics.strict) {
+		if (diagnosticsOf(this.attached).strict) {
 			ContextDiagnostics.recordDetach(binding, this.depth - 1);
 		}
 	}

@@ -12,6 +12,9 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 
+import dev.reqctx.spi.Contexts;
+import dev.reqctx.spi.Operation;
+import dev.reqctx.spi.RequestInfo;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -28,6 +31,43 @@ class RequestContextTests {
 	@AfterEach
 	void threadIsLeftClean() {
 		assertThat(Scope.isAnyBound()).as("a test left a context bound").isFalse();
+	}
+
+	@Test
+	void codeThatReadsTheCurrentContextCannotCancelIt() {
+		try (CancellableContext ctx = RequestContext.root().withTimeout(Duration.ofMinutes(1));
+				Scope scope = ctx.attach()) {
+			RequestContext current = RequestContext.current();
+			assertThat(current).isNotInstanceOf(CancellableContext.class);
+			assertThat(current.withValue(TENANT, "acme")).isNotInstanceOf(CancellableContext.class);
+			assertThat(current.id()).isEqualTo(ctx.id());
+			assertThat(current.deadline()).isEqualTo(ctx.deadline());
+			// Nothing public on a plain RequestContext hands out the context it reads.
+			for (java.lang.reflect.Method method : RequestContext.class.getMethods()) {
+				if (method.getDeclaringClass() == RequestContext.class
+						&& CancellableContext.class.isAssignableFrom(method.getReturnType())) {
+					assertThat(method.getName()).as("only new children are cancellable")
+						.isIn("withCancel", "withTimeout", "withDeadline");
+				}
+			}
+			ctx.cancel();
+			assertThat(current.isCancelled()).as("the view shares the context's cancellation").isTrue();
+			assertThat(current.cause()).isEqualTo(CancellationCause.CANCELLED);
+		}
+	}
+
+	@Test
+	void theUntrackedOperationIsStateless() {
+		Operation first = Contexts.startOperation(RequestContext.root(), "jdbc", "SELECT 1", null);
+		Operation second = Contexts.startOperation(RequestContext.root().detached(), "http", "GET /", null);
+		assertThat(first).isSameAs(Operation.UNTRACKED).isSameAs(second);
+		for (int i = 0; i < 3; i++) {
+			assertThat(first.remove()).as("every caller's remove says its cancel never ran").isTrue();
+			first.close();
+		}
+		assertThat(second.remove()).isTrue();
+		assertThat(second.wasCancelled()).isFalse();
+		assertThat(second.cancelSignalNanos()).isZero();
 	}
 
 	@Test
@@ -166,7 +206,7 @@ class RequestContextTests {
 	void aFailingListenerDoesNotStopTheOthers() {
 		CancellableContext ctx = RequestContext.root().withCancel();
 		AtomicInteger runs = new AtomicInteger();
-		long failuresBefore = ContextDiagnostics.listenerFailureCount();
+		long failuresBefore = ContextRuntime.global().diagnostics().listenerFailureCount();
 		ctx.onCancel(runs::incrementAndGet);
 		ctx.onCancel(() -> {
 			throw new IllegalStateException("boom");
@@ -174,7 +214,7 @@ class RequestContextTests {
 		ctx.onCancel(runs::incrementAndGet);
 		ctx.cancel();
 		assertThat(runs).hasValue(2);
-		assertThat(ContextDiagnostics.listenerFailureCount()).isEqualTo(failuresBefore + 1);
+		assertThat(ContextRuntime.global().diagnostics().listenerFailureCount()).isEqualTo(failuresBefore + 1);
 	}
 
 	@Test
@@ -231,15 +271,15 @@ class RequestContextTests {
 	void aScopeClosedOutOfOrderIsReportedAndTheThreadIsNotCorrupted() {
 		RequestContext a = RequestContext.root().withValue(TENANT, "a");
 		RequestContext b = RequestContext.root().withValue(TENANT, "b");
-		long before = ContextDiagnostics.misuseCount();
+		long before = ContextRuntime.global().diagnostics().misuseCount();
 		Scope outer = a.attach();
 		Scope inner = b.attach();
 		outer.close();
-		assertThat(ContextDiagnostics.misuseCount()).isEqualTo(before + 1);
-		assertThat(ContextDiagnostics.lastMisuse()).contains("out of order");
+		assertThat(ContextRuntime.global().diagnostics().misuseCount()).isEqualTo(before + 1);
+		assertThat(ContextRuntime.global().diagnostics().lastMisuse()).contains("out of order");
 		assertThat(RequestContext.current()).as("the outer close unwound both").isSameAs(RequestContext.root());
 		inner.close();
-		assertThat(ContextDiagnostics.misuseCount()).isEqualTo(before + 2);
+		assertThat(ContextRuntime.global().diagnostics().misuseCount()).isEqualTo(before + 2);
 		assertThat(RequestContext.current()).as("the stale inner close changed nothing").isSameAs(RequestContext.root());
 		try (Scope again = b.attach()) {
 			inner.close();
@@ -250,7 +290,7 @@ class RequestContextTests {
 	@Test
 	void aScopeClosedOnAnotherThreadIsReportedAndChangesNeitherThread() throws Exception {
 		RequestContext ctx = RequestContext.root().withValue(TENANT, "acme");
-		long before = ContextDiagnostics.misuseCount();
+		long before = ContextRuntime.global().diagnostics().misuseCount();
 		Scope scope = ctx.attach();
 		ExecutorService other = Executors.newSingleThreadExecutor();
 		try {
@@ -263,8 +303,8 @@ class RequestContextTests {
 		finally {
 			other.shutdownNow();
 		}
-		assertThat(ContextDiagnostics.misuseCount()).isEqualTo(before + 1);
-		assertThat(ContextDiagnostics.lastMisuse()).contains("not on the thread that attached it");
+		assertThat(ContextRuntime.global().diagnostics().misuseCount()).isEqualTo(before + 1);
+		assertThat(ContextRuntime.global().diagnostics().lastMisuse()).contains("not on the thread that attached it");
 		assertThat(RequestContext.current()).as("still bound here").isSameAs(ctx);
 		scope.close();
 		assertThat(RequestContext.current()).isSameAs(RequestContext.root());
@@ -272,27 +312,24 @@ class RequestContextTests {
 
 	@Test
 	void aScopeClosedTwiceIsReportedOnce() {
-		long before = ContextDiagnostics.misuseCount();
+		long before = ContextRuntime.global().diagnostics().misuseCount();
 		Scope scope = RequestContext.root().withValue(TENANT, "x").attach();
 		scope.close();
 		scope.close();
-		assertThat(ContextDiagnostics.misuseCount()).isEqualTo(before + 1);
+		assertThat(ContextRuntime.global().diagnostics().misuseCount()).isEqualTo(before + 1);
 		assertThat(RequestContext.current()).isSameAs(RequestContext.root());
 	}
 
 	@Test
 	void strictModeReportsAContextLeftBoundWithWhereItWasAttached() {
-		ContextDiagnostics.setStrict(true);
-		try {
-			leakAScope();
-			assertThat(ContextDiagnostics.checkThreadClean("the next task")).isFalse();
-			assertThat(ContextDiagnostics.lastMisuse()).contains("still had").contains("the next task");
-			assertThat(ContextDiagnostics.lastMisuseSite().getStackTrace()[3].getMethodName()).isEqualTo("leakAScope");
+		ContextRuntime strict = new ContextRuntime("strict", ContextRuntime.DEFAULT_ORPHAN_HISTORY, true);
+		ContextDiagnostics diagnostics = strict.diagnostics();
+		try (CancellableContext leaked = leakAScope(strict)) {
+			assertThat(diagnostics.checkThreadClean("the next task")).isFalse();
+			assertThat(diagnostics.lastMisuse()).contains("still had").contains("the next task");
+			assertThat(diagnostics.lastMisuseSite().getStackTrace()[3].getMethodName()).isEqualTo("leakAScope");
 			assertThat(Scope.isAnyBound()).as("the check cleared the binding").isFalse();
-			assertThat(ContextDiagnostics.checkThreadClean("the next task")).isTrue();
-		}
-		finally {
-			ContextDiagnostics.setStrict(false);
+			assertThat(diagnostics.checkThreadClean("the next task")).isTrue();
 		}
 	}
 
@@ -309,31 +346,31 @@ class RequestContextTests {
 	@Test
 	void tenThousandContextsCreatedAndFinishedLeaveNoTimersAndNoRegistryEntries() {
 		int timersBefore = DeadlineTimer.pending();
-		int registeredBefore = LiveContexts.size();
+		ContextRuntime runtime = new ContextRuntime("test", ContextRuntime.DEFAULT_ORPHAN_HISTORY, false);
 		for (int i = 0; i < 10_000; i++) {
-			CancellableContext request = RequestContext.root()
-				.newChild(ContextKind.REQUEST, new RequestInfo("GET", "/x"), Deadline.after(Duration.ofSeconds(30)));
-			LiveContexts.register(request);
+			CancellableContext request = Contexts.newRoot(runtime, RequestContext.root(), ContextKind.REQUEST,
+					new RequestInfo("GET", "/x"), 30, TimeUnit.SECONDS);
+			Contexts.register(request);
 			CancellableContext child = request.withTimeout(Duration.ofSeconds(10));
 			child.onCancel(() -> {
 			});
 			request.close();
-			LiveContexts.unregister(request);
+			Contexts.unregister(request);
 		}
 		assertThat(DeadlineTimer.pending()).isEqualTo(timersBefore);
-		assertThat(LiveContexts.size()).isEqualTo(registeredBefore);
+		assertThat(runtime.live().size()).isZero();
 	}
 
 	@Test
 	void manyStatementsOnALongRequestDoNotAccumulateListeners() {
 		CancellableContext request = RequestContext.root().withTimeout(Duration.ofMinutes(1));
 		for (int i = 0; i < 10_000; i++) {
-			try (Operation op = request.startOperation("jdbc", "SELECT 1", (cause) -> {
+			try (Operation op = Contexts.startOperation(request, "jdbc", "SELECT 1", (cause) -> {
 			})) {
 				assertThat(op.wasCancelled()).isFalse();
 			}
 		}
-		assertThat(request.snapshot().operations()).isEmpty();
+		assertThat(Contexts.tree(request).operations()).isEmpty();
 		request.close();
 	}
 
@@ -405,7 +442,7 @@ class RequestContextTests {
 	void theCancelledExceptionSaysWhichContextWhyAndForHowLong() {
 		CancellableContext ctx = RequestContext.root().withCancel();
 		ctx.cancel(CancellationCause.CANCELLED);
-		ContextCancelledException ex = ctx.cancellationException(null);
+		ContextCancelledException ex = Contexts.cancellationException(ctx, null);
 		assertThat(ex).isNotInstanceOf(DeadlineExceededException.class);
 		assertThat(ex.getMessage()).matches("Request context " + ctx.id() + " was cancelled \\(CANCELLED\\) after \\d+ ms");
 		assertThat(ex.getContextId()).isEqualTo(ctx.id());
@@ -417,8 +454,8 @@ class RequestContextTests {
 	void operationsShowInTheSnapshotUntilClosedAndAreCancelledWithTheContext() {
 		CancellableContext ctx = RequestContext.root().withCancel();
 		AtomicReference<CancellationCause> seen = new AtomicReference<>();
-		Operation op = ctx.startOperation("jdbc", "SELECT pg_sleep(?)", seen::set);
-		assertThat(ctx.snapshot().operations()).singleElement()
+		Operation op = Contexts.startOperation(ctx, "jdbc", "SELECT pg_sleep(?)", seen::set);
+		assertThat(Contexts.tree(ctx).operations()).singleElement()
 			.satisfies((s) -> assertThat(s.description()).isEqualTo("SELECT pg_sleep(?)"));
 		ctx.cancel(CancellationCause.CANCELLED);
 		assertThat(seen).hasValue(CancellationCause.CANCELLED);
@@ -432,13 +469,16 @@ class RequestContextTests {
 		RequestContext root = RequestContext.root();
 		assertThat(root.onCancel(() -> {
 		})).isSameAs(Registration.NONE);
-		assertThat(root.startOperation("jdbc", "x", null).remove()).isTrue();
-		assertThat(root.cancellationException(null)).isNull();
+		assertThat(Contexts.startOperation(root, "jdbc", "x", null).remove()).isTrue();
+		assertThat(Contexts.cancellationException(root, null)).isNull();
 		root.throwIfCancelled();
 	}
 
-	private static void leakAScope() {
-		RequestContext.root().withValue(TENANT, "leaked").attach();
+	private static CancellableContext leakAScope(ContextRuntime runtime) {
+		CancellableContext leaked = Contexts.newRoot(runtime, RequestContext.root().withValue(TENANT, "leaked"),
+				ContextKind.REQUEST, "leak", 1, TimeUnit.MINUTES);
+		leaked.attach();
+		return leaked;
 	}
 
 	private static void awaitCancelled(RequestContext ctx, Duration timeout) {

@@ -6,17 +6,20 @@ import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 
 import dev.reqctx.CancellableContext;
 import dev.reqctx.CancellationCause;
 import dev.reqctx.ContextKey;
 import dev.reqctx.ContextKind;
-import dev.reqctx.ContextSnapshot;
+import dev.reqctx.ContextRuntime;
 import dev.reqctx.Deadline;
-import dev.reqctx.Leaks;
 import dev.reqctx.LiveContexts;
-import dev.reqctx.RequestInfo;
 import dev.reqctx.StandardKeys;
+import dev.reqctx.spi.ContextTree;
+import dev.reqctx.spi.Contexts;
+import dev.reqctx.spi.OrphanHistory;
+import dev.reqctx.spi.RequestInfo;
 import org.jspecify.annotations.Nullable;
 
 import org.springframework.boot.actuate.endpoint.OperationResponseBody;
@@ -60,24 +63,28 @@ public class RequestContextsEndpoint {
 
 	private final int maxLimit;
 
+	private final ContextRuntime runtime;
+
 	/**
-	 * Creates a new endpoint with the default limits.
+	 * Creates a new endpoint with the default limits, for the global runtime.
 	 * @param sanitizingFunctions functions applied to context values before display
 	 * @param showValues when to show values unmasked
 	 */
 	public RequestContextsEndpoint(Iterable<SanitizingFunction> sanitizingFunctions, Show showValues) {
-		this(sanitizingFunctions, showValues, DEFAULT_LIMIT, MAX_LIMIT);
+		this(ContextRuntime.global(), sanitizingFunctions, showValues, DEFAULT_LIMIT, MAX_LIMIT);
 	}
 
 	/**
 	 * Creates a new endpoint.
+	 * @param runtime the application whose contexts it shows and cancels
 	 * @param sanitizingFunctions functions applied to context values before display
 	 * @param showValues when to show values unmasked
 	 * @param defaultLimit how many requests the list shows without {@code ?limit=}
 	 * @param maxLimit how many requests the list shows at most
 	 */
-	public RequestContextsEndpoint(Iterable<SanitizingFunction> sanitizingFunctions, Show showValues,
-			int defaultLimit, int maxLimit) {
+	public RequestContextsEndpoint(ContextRuntime runtime, Iterable<SanitizingFunction> sanitizingFunctions,
+			Show showValues, int defaultLimit, int maxLimit) {
+		this.runtime = Objects.requireNonNull(runtime, "runtime must not be null");
 		if (maxLimit < 1) {
 			throw new IllegalArgumentException(
 					"management.endpoint.requestcontexts.max-limit must be at least 1, but was " + maxLimit);
@@ -130,7 +137,7 @@ public class RequestContextsEndpoint {
 	}
 
 	RequestContextsDescriptor list(@Nullable Integer limit, boolean showUnsanitized) {
-		List<CancellableContext> live = LiveContexts.list();
+		List<CancellableContext> live = this.runtime.live().list();
 		int total = live.size();
 		// Sort on a cheap key first, so that snapshots are taken only for the contexts shown. The
 		// key is the deadline against one instant: time left read context by context would drift
@@ -148,10 +155,10 @@ public class RequestContextsEndpoint {
 		int count = Math.min(wanted, total);
 		List<ContextDescriptor> contexts = new ArrayList<>(count);
 		for (int i = 0; i < count; i++) {
-			contexts.add(describe(live.get(order[i]).snapshot(), showUnsanitized, null));
+			contexts.add(describe(Contexts.tree(live.get(order[i])), showUnsanitized, null));
 		}
 		List<LeakDescriptor> leaks = new ArrayList<>();
-		for (Leaks.Record leak : Leaks.recent()) {
+		for (OrphanHistory.Orphan leak : this.runtime.orphans().recent()) {
 			leaks.add(new LeakDescriptor(leak.contextId(), leak.name(), leak.requestId(), leak.request(), leak.state(),
 					leak.action(), leak.ageMs(), leak.detectedAt().toString(), leak.forkedAt()));
 		}
@@ -163,7 +170,7 @@ public class RequestContextsEndpoint {
 		if (ctx == null) {
 			return null;
 		}
-		Thread thread = ctx.thread();
+		Thread thread = Contexts.thread(ctx);
 		List<String> stack = null;
 		if (thread != null) {
 			StackTraceElement[] trace = thread.getStackTrace();
@@ -172,16 +179,16 @@ public class RequestContextsEndpoint {
 				stack.add(trace[i].toString());
 			}
 		}
-		return describe(ctx.snapshot(), showUnsanitized, stack);
+		return describe(Contexts.tree(ctx), showUnsanitized, stack);
 	}
 
 	/** Finds a context (or a descendant) by id, else a request by its request id. */
-	private static @Nullable CancellableContext find(String id) {
-		CancellableContext ctx = LiveContexts.find(id);
+	private @Nullable CancellableContext find(String id) {
+		CancellableContext ctx = this.runtime.live().find(id);
 		if (ctx != null) {
 			return ctx;
 		}
-		for (CancellableContext request : LiveContexts.list()) {
+		for (CancellableContext request : this.runtime.live().list()) {
 			if (id.equals(request.get(StandardKeys.REQUEST_ID))) {
 				return request;
 			}
@@ -189,7 +196,7 @@ public class RequestContextsEndpoint {
 		return null;
 	}
 
-	private ContextDescriptor describe(ContextSnapshot snapshot, boolean showUnsanitized, @Nullable List<String> stack) {
+	private ContextDescriptor describe(ContextTree snapshot, boolean showUnsanitized, @Nullable List<String> stack) {
 		Map<String, Object> values = new LinkedHashMap<>();
 		String requestId = null;
 		String traceId = null;
@@ -208,11 +215,11 @@ public class RequestContextsEndpoint {
 		}
 		Object label = snapshot.label();
 		List<ContextDescriptor> children = new ArrayList<>(snapshot.children().size());
-		for (ContextSnapshot child : snapshot.children()) {
+		for (ContextTree child : snapshot.children()) {
 			children.add(describe(child, showUnsanitized, null));
 		}
 		List<OperationDescriptor> operations = new ArrayList<>(snapshot.operations().size());
-		for (ContextSnapshot.OperationSnapshot op : snapshot.operations()) {
+		for (ContextTree.OperationView op : snapshot.operations()) {
 			operations.add(new OperationDescriptor(op.kind(), op.description(), op.ageMillis(), op.thread(),
 					op.cancelling() ? "CANCELLING" : "RUNNING"));
 		}

@@ -1,17 +1,20 @@
 package dev.reqctx.autoconfigure;
 
 import dev.reqctx.ContextDiagnostics;
+import dev.reqctx.ContextRuntime;
 
-import org.springframework.beans.factory.InitializingBean;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProperty;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.context.annotation.Bean;
+import org.springframework.core.env.Environment;
 
 /**
- * {@link AutoConfiguration Auto-configuration} for the reqctx core: its properties and strict
- * mode. Every other reqctx auto-configuration runs after this one and is off when
- * {@code reqctx.enabled=false}.
+ * {@link AutoConfiguration Auto-configuration} for the reqctx core: its properties and the
+ * application's {@link ContextRuntime} (its live contexts, orphan history and strict mode), and the
+ * check of every {@code reqctx.*} value. Every other reqctx auto-configuration runs after this
+ * one and is off when {@code reqctx.enabled=false}.
  */
 @AutoConfiguration
 @ConditionalOnBooleanProperty(name = "reqctx.enabled", matchIfMissing = true)
@@ -19,8 +22,11 @@ import org.springframework.context.annotation.Bean;
 public final class ReqctxAutoConfiguration {
 
 	@Bean
-	static InitializingBean reqctxStrictMode(ReqctxProperties properties) {
-		return () -> ContextDiagnostics.setStrict(properties.isStrict());
+	@ConditionalOnMissingBean
+	ContextRuntime reqctxContextRuntime(ReqctxProperties properties, Environment environment) {
+		return new ContextRuntime(environment.getProperty("spring.application.name", "application"),
+				properties.getTask().getLeakHistory(),
+				properties.isStrict());
 	}
 
 }

@@ -1,5 +1,6 @@
 package dev.reqctx.autoconfigure;
 
+import dev.reqctx.ContextRuntime;
 import dev.reqctx.actuate.RequestContextsEndpoint;
 import dev.reqctx.actuate.RequestContextsEndpointWebExtension;
 
@@ -28,9 +29,9 @@ public final class ReqctxEndpointAutoConfiguration {
 
 	@Bean
 	@ConditionalOnMissingBean
-	RequestContextsEndpoint requestContextsEndpoint(ObjectProvider<SanitizingFunction> sanitizingFunctions,
-			RequestContextsEndpointProperties properties) {
-		return new RequestContextsEndpoint(sanitizingFunctions.orderedStream()::iterator, properties.getShowValues(),
+	RequestContextsEndpoint requestContextsEndpoint(ContextRuntime runtime,
+			ObjectProvider<SanitizingFunction> sanitizingFunctions, RequestContextsEndpointProperties properties) {
+		return new RequestContextsEndpoint(runtime, sanitizingFunctions.orderedStream()::iterator, properties.getShowValues(),
 				properties.getDefaultLimit(), properties.getMaxLimit());
 	}
 

@@ -1,9 +1,9 @@
 package dev.reqctx.autoconfigure;
 
-import dev.reqctx.ContextObserver;
 import dev.reqctx.http.ContextCancellingExecHandler;
 import dev.reqctx.http.ContextPropagatingInterceptor;
 import dev.reqctx.http.ReqctxHttp;
+import dev.reqctx.spi.ContextObserver;
 import org.apache.hc.client5.http.impl.classic.HttpClientBuilder;
 
 import org.springframework.beans.factory.ObjectProvider;

@@ -3,9 +3,9 @@ package dev.reqctx.autoconfigure;
 import javax.sql.DataSource;
 
 import com.zaxxer.hikari.HikariDataSource;
-import dev.reqctx.ContextObserver;
 import dev.reqctx.jdbc.ContextDataSource;
 import dev.reqctx.jdbc.HikariPostgresDefaults;
+import dev.reqctx.spi.ContextObserver;
 
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.beans.factory.config.BeanDefinition;

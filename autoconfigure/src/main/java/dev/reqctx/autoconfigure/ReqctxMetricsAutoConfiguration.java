@@ -1,7 +1,8 @@
 package dev.reqctx.autoconfigure;
 
-import dev.reqctx.ContextObserver;
-import dev.reqctx.actuate.MicrometerContextObserver;
+import dev.reqctx.ContextRuntime;
+import dev.reqctx.actuate.ContextMeters;
+import dev.reqctx.spi.ContextObserver;
 import io.micrometer.core.instrument.MeterRegistry;
 
 import org.springframework.boot.autoconfigure.AutoConfiguration;
@@ -26,8 +27,8 @@ public final class ReqctxMetricsAutoConfiguration {
 
 	@Bean
 	@ConditionalOnMissingBean(ContextObserver.class)
-	MicrometerContextObserver reqctxMicrometerObserver(MeterRegistry registry) {
-		return new MicrometerContextObserver(registry);
+	ContextMeters reqctxContextMeters(MeterRegistry registry, ContextRuntime runtime) {
+		return new ContextMeters(registry, runtime);
 	}
 
 }

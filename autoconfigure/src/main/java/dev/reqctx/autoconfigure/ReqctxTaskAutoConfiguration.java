@@ -1,10 +1,10 @@
 package dev.reqctx.autoconfigure;
 
-import dev.reqctx.ContextObserver;
-import dev.reqctx.Leaks;
-import dev.reqctx.ThreadContextBinder;
+import dev.reqctx.ContextRuntime;
+import dev.reqctx.spi.ContextObserver;
+import dev.reqctx.spi.ThreadContextBinder;
 import dev.reqctx.task.ContextTaskDecorator;
-import dev.reqctx.task.ContextTasks;
+import dev.reqctx.task.TaskWrapper;
 
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
@@ -18,8 +18,8 @@ import org.springframework.core.task.TaskDecorator;
 /**
  * {@link AutoConfiguration Auto-configuration} for running tasks in their request's context:
  * a {@link TaskDecorator} that Spring Boot composes into its task executor (so {@code @Async}
- * works with no code), and the shared {@link ContextTasks} behind {@code ContextExecutors} and
- * {@code ContextFutures}.
+ * works with no code), and the application's {@link TaskWrapper}, which {@code ContextExecutors} and
+ * {@code ContextFutures} use for its contexts.
  */
 @AutoConfiguration(after = ReqctxAutoConfiguration.class, before = TaskExecutionAutoConfiguration.class)
 @ConditionalOnClass(TaskDecorator.class)
@@ -29,23 +29,18 @@ public final class ReqctxTaskAutoConfiguration {
 
 	@Bean
 	@ConditionalOnMissingBean
-	ContextTasks reqctxContextTasks(ReqctxProperties properties, ObjectProvider<ContextObserver> observer,
-			ObjectProvider<ThreadContextBinder> binders) {
+	TaskWrapper reqctxTaskWrapper(ReqctxProperties properties, ContextRuntime runtime,
+			ObjectProvider<ContextObserver> observer, ObjectProvider<ThreadContextBinder> binders) {
 		ReqctxProperties.Task task = properties.getTask();
-		if (task.getLeakHistory() < 1) {
-			throw new IllegalArgumentException("reqctx.task.leak-history must be at least 1, but was " + task.getLeakHistory());
-		}
-		Leaks.setCapacity(task.getLeakHistory());
-		ContextTasks tasks = new ContextTasks(task.isCaptureStacks(),
-				task.getOnRequestEnd() == ReqctxProperties.Task.OrphanAction.REPORT,
-				new LazyObserver(observer), ThreadContextBinder.of(binders.orderedStream().toList()));
-		ContextTasks.setShared(tasks);
-		return tasks;
+		return new TaskWrapper(task.isCaptureStacks(),
+				task.getOnRequestEnd() == ReqctxProperties.Task.OrphanAction.REPORT, new LazyObserver(observer),
+				ThreadContextBinder.of(binders.orderedStream().toList()))
+			.install(runtime);
 	}
 
 	@Bean
 	@ConditionalOnMissingBean(ContextTaskDecorator.class)
-	ContextTaskDecorator reqctxTaskDecorator(ContextTasks tasks) {
+	ContextTaskDecorator reqctxTaskDecorator(TaskWrapper tasks) {
 		return new ContextTaskDecorator(tasks, "async");
 	}
 

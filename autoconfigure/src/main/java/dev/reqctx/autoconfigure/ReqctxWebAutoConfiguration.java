@@ -2,11 +2,12 @@ package dev.reqctx.autoconfigure;
 
 import java.util.List;
 
-import dev.reqctx.ContextObserver;
-import dev.reqctx.PropagatedHeaders;
-import dev.reqctx.ThreadContextBinder;
+import dev.reqctx.ContextRuntime;
+import dev.reqctx.spi.ContextObserver;
+import dev.reqctx.spi.ThreadContextBinder;
 import dev.reqctx.web.ContextCallableInterceptor;
 import dev.reqctx.web.ContextCancelledExceptionResolver;
+import dev.reqctx.web.PropagatedHeaders;
 import dev.reqctx.web.RequestContextCustomizer;
 import dev.reqctx.web.RequestContextFilter;
 import dev.reqctx.web.RequestContextFilterSettings;
@@ -18,8 +19,8 @@ import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProperty;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
-import org.springframework.boot.autoconfigure.condition.ConditionalOnWebApplication;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnWebApplication.Type;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnWebApplication;
 import org.springframework.boot.web.servlet.FilterRegistrationBean;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
@@ -43,14 +44,14 @@ public final class ReqctxWebAutoConfiguration {
 	@Bean
 	@ConditionalOnMissingBean(name = "reqctxFilterRegistration")
 	FilterRegistrationBean<RequestContextFilter> reqctxFilterRegistration(ReqctxProperties properties,
-			ObjectProvider<ContextObserver> observer, ObjectProvider<RequestContextCustomizer> customizers,
+			ContextRuntime runtime, ObjectProvider<ContextObserver> observer, ObjectProvider<RequestContextCustomizer> customizers,
 			ObjectProvider<ThreadContextBinder> binders) {
 		ReqctxProperties.Web web = properties.getWeb();
 		RequestContextFilterSettings settings = new RequestContextFilterSettings(web.getDefaultTimeout(),
 				web.getMaxTimeout(), web.getPathTimeouts(), web.getBudgetHeader(), web.isAcceptGrpcTimeout(),
 				web.isRejectInvalidBudget(), web.getRequestIdHeader(), web.isProblemResponses());
 		List<String> propagated = List.copyOf(properties.getHttp().getPropagateHeaders());
-		RequestContextFilter filter = new RequestContextFilter(settings,
+		RequestContextFilter filter = new RequestContextFilter(runtime, settings,
 				observer.getIfAvailable(() -> ContextObserver.NONE),
 				propagated.isEmpty() ? null : (request) -> PropagatedHeaders.capture(propagated, request::getHeader),
 				customizers.orderedStream().toList(), ThreadContextBinder.of(binders.orderedStream().toList()));

@@ -10,11 +10,12 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
 import dev.reqctx.ContextCancelledException;
-import dev.reqctx.ContextObserver;
-import dev.reqctx.Operation;
 import dev.reqctx.Registration;
 import dev.reqctx.RequestContext;
 import dev.reqctx.StandardKeys;
+import dev.reqctx.spi.ContextObserver;
+import dev.reqctx.spi.Contexts;
+import dev.reqctx.spi.Operation;
 
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpRequest;
@@ -194,7 +195,7 @@ public final class ContextPropagatingInterceptor implements ClientHttpRequestInt
 			this.observer.operationStarted(OPERATION_KIND, remainingNanos);
 		}
 		Exchange exchange = new Exchange(context, this);
-		Operation operation = context.startOperation(OPERATION_KIND, describe(request), exchange);
+		Operation operation = Contexts.startOperation(context, OPERATION_KIND, describe(request), exchange);
 		ClientHttpResponse response;
 		try {
 			response = execution.execute(request, body);
@@ -248,7 +249,7 @@ public final class ContextPropagatingInterceptor implements ClientHttpRequestInt
 				registration.remove();
 			}
 		}
-		return context.cancellationException(
+		return Contexts.cancellationException(context, 
 				new IOException(describe(request) + " answered 504 Gateway Timeout: the budget sent downstream ran out"));
 	}
 
@@ -320,7 +321,7 @@ public final class ContextPropagatingInterceptor implements ClientHttpRequestInt
 		if (failure instanceof ContextCancelledException) {
 			return null; // already translated further down the chain
 		}
-		ContextCancelledException cancelled = context.cancellationException(failure);
+		ContextCancelledException cancelled = Contexts.cancellationException(context, failure);
 		if (cancelled != null && operation.wasCancelled()) {
 			this.observer.operationCancelled(OPERATION_KIND, cancelled.getCancellationCause(),
 					System.nanoTime() - operation.cancelSignalNanos());

@@ -9,9 +9,10 @@ import java.util.function.Consumer;
 
 import dev.reqctx.CancellationCause;
 import dev.reqctx.ContextCancelledException;
-import dev.reqctx.Operation;
 import dev.reqctx.RequestContext;
+import dev.reqctx.spi.Contexts;
 import dev.reqctx.spi.InterruptGuard;
+import dev.reqctx.spi.Operation;
 
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpStatusCode;
@@ -289,7 +290,7 @@ final class Exchange extends InterruptGuard implements Consumer<CancellationCaus
 			cancelled = this.interceptor.cancelledBy(this.context, this.operation, failure);
 		}
 		else {
-			cancelled = this.context.cancellationException(failure);
+			cancelled = Contexts.cancellationException(this.context, failure);
 		}
 		if (cancelled != null) {
 			// Drop the connection now rather than when the caller gets round to closing.

@@ -9,14 +9,14 @@ import java.util.concurrent.locks.LockSupport;
 import java.util.function.Consumer;
 
 import dev.reqctx.CancellationCause;
-import dev.reqctx.Cancellations;
+import dev.reqctx.spi.CancelExecutor;
 
 /**
  * The agreement between a statement's executing thread and the threads that cancel it, which
  * makes sure a cancel never hits the next statement on the same connection; also the cancel
  * action of each execution's operation (one object per statement, so that an execution
  * allocates nothing else), which hands a {@link StatementCanceller} to
- * {@link Cancellations#executor()}.
+ * {@link CancelExecutor#shared()}.
  *
  * <p>The two sides agree through two volatile fields, in the style of Dekker's algorithm: the
  * executor clears {@link #running} and then waits while {@link #cancelling} counts attempts in
@@ -93,7 +93,7 @@ final class CancelHandshake implements Consumer<CancellationCause> {
 		if (execution != 0) {
 			StatementCanceller canceller = new StatementCanceller(this, execution);
 			try {
-				Cancellations.executor().execute(canceller);
+				CancelExecutor.shared().execute(canceller);
 			}
 			catch (RuntimeException ex) {
 				canceller.run();

@@ -9,7 +9,7 @@ import java.sql.SQLFeatureNotSupportedException;
 import java.sql.Statement;
 import java.util.concurrent.TimeUnit;
 
-import dev.reqctx.Cancellations;
+import dev.reqctx.spi.CancelExecutor;
 
 /**
  * A {@link Connection} whose statements run under the calling thread's context.
@@ -168,7 +168,7 @@ final class ContextConnection extends DelegatingConnection {
 	private void abortPhysical(String why) {
 		ContextDataSource.LOGGER.log(Level.WARNING, () -> "Aborting connection " + this.target + ": " + why);
 		try {
-			physical().abort(Cancellations.executor());
+			physical().abort(CancelExecutor.shared());
 		}
 		catch (SQLFeatureNotSupportedException | UnsupportedOperationException | AbstractMethodError ex) {
 			this.dataSource.abortUnsupported(new SQLFeatureNotSupportedException(ex.getMessage(), ex));

@@ -1,8 +1,8 @@
 package dev.reqctx.jdbc;
 
 import java.io.PrintWriter;
-import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
+import java.lang.System.Logger;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.SQLFeatureNotSupportedException;
@@ -10,13 +10,13 @@ import java.time.Duration;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Supplier;
-
 import javax.sql.DataSource;
 
 import dev.reqctx.ContextCancelledException;
-import dev.reqctx.ContextObserver;
-import dev.reqctx.Operation;
 import dev.reqctx.RequestContext;
+import dev.reqctx.spi.ContextObserver;
+import dev.reqctx.spi.Contexts;
+import dev.reqctx.spi.Operation;
 
 /**
  * A {@link DataSource} that runs JDBC work under the calling thread's {@link RequestContext}.
@@ -152,7 +152,7 @@ public final class ContextDataSource implements DataSource {
 			throw cancelled(ctx, null);
 		}
 		PoolWaitCancel wait = new PoolWaitCancel(this.cancelRetryNanos);
-		Operation op = ctx.startOperation(OPERATION, "waiting for a connection", wait);
+		Operation op = Contexts.startOperation(ctx, OPERATION, "waiting for a connection", wait);
 		Connection connection = null;
 		SQLException failure = null;
 		try {
@@ -195,13 +195,13 @@ public final class ContextDataSource implements DataSource {
 	 * context's cancellation if it is cancelled (or its deadline has passed), else the failure.
 	 */
 	static SQLException translate(RequestContext ctx, SQLException failure) {
-		ContextCancelledException cancelled = ctx.cancellationException(failure);
+		ContextCancelledException cancelled = Contexts.cancellationException(ctx, failure);
 		return (cancelled != null) ? new ContextCancelledSQLException(cancelled) : failure;
 	}
 
 	/** Returns the failure for work refused because the context is cancelled or out of time. */
 	static SQLException cancelled(RequestContext ctx, SQLException failure) {
-		ContextCancelledException cancelled = ctx.cancellationException(failure);
+		ContextCancelledException cancelled = Contexts.cancellationException(ctx, failure);
 		if (cancelled == null) {
 			// Only reachable if the deadline moved, which deadlines never do; be explicit anyway.
 			return new SQLException("Request context " + ctx.id() + " has no time left", ContextCancelledSQLException.SQL_STATE);

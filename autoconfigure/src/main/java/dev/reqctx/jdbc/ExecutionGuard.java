@@ -4,8 +4,9 @@ import java.sql.SQLException;
 import java.sql.Statement;
 
 import dev.reqctx.CancellationCause;
-import dev.reqctx.Operation;
 import dev.reqctx.RequestContext;
+import dev.reqctx.spi.Contexts;
+import dev.reqctx.spi.Operation;
 
 /**
  * The one path every execution of a statement takes, whatever its JDBC method: under a
@@ -72,7 +73,7 @@ final class ExecutionGuard {
 		}
 		this.cancel.executionStarted();
 		String shown = (this.description != null) ? this.description : dataSource.describe(sql);
-		Operation op = ctx.startOperation(ContextDataSource.OPERATION, shown, this.cancel);
+		Operation op = Contexts.startOperation(ctx, ContextDataSource.OPERATION, shown, this.cancel);
 		if (op.wasCancelled()) {
 			// Cancelled between the check above and now: the driver has not been called.
 			close(ctx, op);

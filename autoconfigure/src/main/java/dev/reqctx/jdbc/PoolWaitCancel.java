@@ -4,7 +4,7 @@ import java.util.concurrent.locks.LockSupport;
 import java.util.function.Consumer;
 
 import dev.reqctx.CancellationCause;
-import dev.reqctx.Cancellations;
+import dev.reqctx.spi.CancelExecutor;
 import dev.reqctx.spi.InterruptGuard;
 
 /**
@@ -43,7 +43,7 @@ final class PoolWaitCancel extends InterruptGuard implements Consumer<Cancellati
 			}
 		};
 		try {
-			Cancellations.executor().execute(breaker);
+			CancelExecutor.shared().execute(breaker);
 		}
 		catch (RuntimeException ex) {
 			breakReadsOnce();

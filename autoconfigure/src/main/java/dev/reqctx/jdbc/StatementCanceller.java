@@ -2,11 +2,11 @@ package dev.reqctx.jdbc;
 
 import java.util.concurrent.locks.LockSupport;
 
-import dev.reqctx.Cancellations;
+import dev.reqctx.spi.CancelExecutor;
 
 /**
  * Stops one execution of a statement whose context was cancelled. Runs on
- * {@link Cancellations#executor()}.
+ * {@link CancelExecutor#shared()}.
  *
  * <p>Drivers, poolers and networks lose cancels (PgBouncer, a cancel that reaches the server
  * just before the query starts, a dropped connection), so the cancel is repeated every
@@ -62,7 +62,7 @@ final class StatementCanceller implements Runnable {
 	private void attempt() {
 		Runnable attempt = () -> this.handshake.tryCancel(this.execution);
 		try {
-			Cancellations.executor().execute(attempt);
+			CancelExecutor.shared().execute(attempt);
 		}
 		catch (RuntimeException ex) {
 			attempt.run();

@@ -4,7 +4,7 @@ import java.util.concurrent.TimeUnit;
 
 import dev.reqctx.RequestContext;
 import dev.reqctx.StandardKeys;
-import dev.reqctx.ThreadContextBinder;
+import dev.reqctx.spi.ThreadContextBinder;
 import org.slf4j.MDC;
 
 /**

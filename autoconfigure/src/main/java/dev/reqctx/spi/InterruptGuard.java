@@ -19,7 +19,7 @@ import java.lang.invoke.VarHandle;
  *
  * <pre>
  * InterruptGuard guard = new InterruptGuard();
- * Operation op = context.startOperation("kind", "what", (cause) -&gt; guard.interruptCall());
+ * Operation op = Contexts.startOperation(context, "kind", "what", (cause) -&gt; guard.interruptCall());
  * try {
  *     return blockingCall();
  * }

@@ -14,6 +14,9 @@ import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
+import dev.reqctx.RequestContext;
+import dev.reqctx.spi.Contexts;
+
 /**
  * Wrappers that make any {@link Executor}, {@link ExecutorService} or
  * {@link ScheduledExecutorService} run its tasks in a child of the submitting context:
@@ -41,7 +44,7 @@ public final class ContextExecutors {
 		if (executor instanceof ExecutorService service) {
 			return wrap(service);
 		}
-		return (task) -> executor.execute(ContextTasks.shared().wrap(task, nameOf(executor)));
+		return (task) -> executor.execute(TaskWrapper.of(RequestContext.current()).wrap(task, nameOf(executor)));
 	}
 
 	/**
@@ -85,11 +88,11 @@ public final class ContextExecutors {
 		}
 
 		Runnable wrap(Runnable task) {
-			return ContextTasks.shared().wrap(task, this.name);
+			return TaskWrapper.of(RequestContext.current()).wrap(task, this.name);
 		}
 
 		<T> Callable<T> wrap(Callable<T> task) {
-			return ContextTasks.shared().wrap(task, this.name);
+			return TaskWrapper.of(RequestContext.current()).wrap(task, this.name);
 		}
 
 		<T> List<Callable<T>> wrapAll(Collection<? extends Callable<T>> tasks) {
@@ -219,19 +222,19 @@ public final class ContextExecutors {
 			Objects.requireNonNull(command, "command must not be null");
 			dev.reqctx.RequestContext parent = dev.reqctx.RequestContext.current();
 			if (!parent.isCancellable()) {
-				return ContextTasks.shared().wrap(command, this.name);
+				return TaskWrapper.of(parent).wrap(command, this.name);
 			}
-			dev.reqctx.CancellableContext ctx = parent.newTask(
-					new TaskInfo(this.name + " (periodic)", Thread.currentThread().getName(), null), ContextTasks.shared(),
+			dev.reqctx.CancellableContext ctx = Contexts.newTask(parent,
+					new TaskInfo(this.name + " (periodic)", Thread.currentThread().getName(), null), TaskWrapper.of(parent).orphanHandler(),
 					false);
 			return () -> {
 				ctx.throwIfCancelled();
-				ctx.runningOn(Thread.currentThread());
+				Contexts.runningOn(ctx, Thread.currentThread());
 				try (dev.reqctx.Scope scope = ctx.attach()) {
 					command.run();
 				}
 				finally {
-					ctx.runningOn(null);
+					Contexts.runningOn(ctx, null);
 				}
 			};
 		}

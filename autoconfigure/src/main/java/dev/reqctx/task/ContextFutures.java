@@ -5,6 +5,8 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.function.Supplier;
 
+import dev.reqctx.RequestContext;
+
 /**
  * {@link CompletableFuture} helpers that run the work in a child of the calling context, like
  * {@code supplyAsync} and {@code runAsync}. If the context is cancelled before the work starts,
@@ -34,7 +36,7 @@ public final class ContextFutures {
 	 */
 	public static <T> CompletableFuture<T> supplyAsync(Supplier<T> supplier, Executor executor) {
 		Objects.requireNonNull(executor, "executor must not be null");
-		return CompletableFuture.supplyAsync(ContextTasks.shared().wrapSupplier(supplier, "supplyAsync"), executor);
+		return CompletableFuture.supplyAsync(TaskWrapper.of(RequestContext.current()).wrapSupplier(supplier, "supplyAsync"), executor);
 	}
 
 	/**
@@ -45,7 +47,7 @@ public final class ContextFutures {
 	 */
 	public static CompletableFuture<Void> runAsync(Runnable runnable, Executor executor) {
 		Objects.requireNonNull(runnable, "runnable must not be null");
-		Supplier<Void> supplier = ContextTasks.shared().wrapSupplier(() -> {
+		Supplier<Void> supplier = TaskWrapper.of(RequestContext.current()).wrapSupplier(() -> {
 			runnable.run();
 			return null;
 		}, "runAsync");

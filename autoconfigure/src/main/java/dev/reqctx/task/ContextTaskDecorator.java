@@ -6,13 +6,13 @@ import org.springframework.core.task.TaskDecorator;
 
 /**
  * A {@link TaskDecorator} that runs each task in a child of the submitting request's context
- * (see {@link ContextTasks}). Spring Boot composes it with the other {@code TaskDecorator} beans
+ * (see {@link TaskWrapper}). Spring Boot composes it with the other {@code TaskDecorator} beans
  * (context propagation, MDC, security) on its auto-configured executor, so {@code @Async}
  * methods follow their request with no code.
  */
 public final class ContextTaskDecorator implements TaskDecorator {
 
-	private final ContextTasks tasks;
+	private final TaskWrapper tasks;
 
 	private final String name;
 
@@ -21,7 +21,7 @@ public final class ContextTaskDecorator implements TaskDecorator {
 	 * @param tasks how tasks run
 	 * @param name the name tasks get in the live tree
 	 */
-	public ContextTaskDecorator(ContextTasks tasks, String name) {
+	public ContextTaskDecorator(TaskWrapper tasks, String name) {
 		this.tasks = Objects.requireNonNull(tasks, "tasks must not be null");
 		this.name = Objects.requireNonNull(name, "name must not be null");
 	}

@@ -13,7 +13,7 @@ import java.util.List;
  */
 public record TaskInfo(String name, String submittedBy, Throwable submittedAt) {
 
-	private static final Class<?>[] INTERNAL = { ContextTasks.class, ContextExecutors.class, ContextFutures.class,
+	private static final Class<?>[] INTERNAL = { TaskWrapper.class, ContextExecutors.class, ContextFutures.class,
 			ContextTaskDecorator.class };
 
 	/**

@@ -5,7 +5,8 @@ import java.util.concurrent.Callable;
 
 import dev.reqctx.CancellableContext;
 import dev.reqctx.Scope;
-import dev.reqctx.ThreadContextBinder;
+import dev.reqctx.spi.Contexts;
+import dev.reqctx.spi.ThreadContextBinder;
 
 import org.springframework.web.context.request.NativeWebRequest;
 import org.springframework.web.context.request.RequestAttributes;
@@ -43,7 +44,7 @@ public final class ContextCallableInterceptor implements CallableProcessingInter
 	public <T> void preProcess(NativeWebRequest request, Callable<T> task) {
 		Object ctx = request.getAttribute(RequestContextFilter.CONTEXT_ATTRIBUTE, RequestAttributes.SCOPE_REQUEST);
 		if (ctx instanceof CancellableContext context) {
-			context.runningOn(Thread.currentThread());
+			Contexts.runningOn(context, Thread.currentThread());
 			request.setAttribute(SCOPE_ATTRIBUTE, context.attach(), RequestAttributes.SCOPE_REQUEST);
 			request.setAttribute(RESTORE_ATTRIBUTE, this.binder.bind(context), RequestAttributes.SCOPE_REQUEST);
 		}
@@ -58,8 +59,9 @@ public final class ContextCallableInterceptor implements CallableProcessingInter
 		Object scope = request.getAttribute(SCOPE_ATTRIBUTE, RequestAttributes.SCOPE_REQUEST);
 		if (scope instanceof Scope s) {
 			request.removeAttribute(SCOPE_ATTRIBUTE, RequestAttributes.SCOPE_REQUEST);
-			if (s.context() instanceof CancellableContext context) {
-				context.runningOn(null);
+			CancellableContext context = Contexts.cancellable(s.context());
+			if (context != null) {
+				Contexts.runningOn(context, null);
 			}
 			s.close();
 		}

@@ -6,6 +6,7 @@ import dev.reqctx.CancellationCause;
 import dev.reqctx.ContextCancelledException;
 import dev.reqctx.RequestContext;
 import dev.reqctx.StandardKeys;
+import dev.reqctx.spi.Contexts;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 
@@ -44,7 +45,7 @@ public final class ContextCancelledExceptionResolver implements HandlerException
 			if (cause == null || !cause.isFailure()) {
 				return null;
 			}
-			cancelled = ctx.cancellationException(ex);
+			cancelled = Contexts.cancellationException(ctx, ex);
 		}
 		if (response.isCommitted()) {
 			return null;

@@ -12,13 +12,15 @@ import dev.reqctx.CancellationCause;
 import dev.reqctx.ContextCancelledException;
 import dev.reqctx.ContextDiagnostics;
 import dev.reqctx.ContextKind;
-import dev.reqctx.ContextObserver;
+import dev.reqctx.ContextRuntime;
 import dev.reqctx.LiveContexts;
 import dev.reqctx.RequestContext;
-import dev.reqctx.RequestInfo;
 import dev.reqctx.Scope;
 import dev.reqctx.StandardKeys;
-import dev.reqctx.ThreadContextBinder;
+import dev.reqctx.spi.ContextObserver;
+import dev.reqctx.spi.Contexts;
+import dev.reqctx.spi.RequestInfo;
+import dev.reqctx.spi.ThreadContextBinder;
 import jakarta.servlet.AsyncEvent;
 import jakarta.servlet.AsyncListener;
 import jakarta.servlet.DispatcherType;
@@ -37,8 +39,8 @@ import org.springframework.http.server.PathContainer;
  *
  * <p>The deadline is the first matching per-path timeout (or the default timeout), shortened by
  * the caller's budget header, and never longer than the maximum timeout: a caller can shorten
- * its budget, never extend it. The context is bound to the handler thread, registered in
- * {@link LiveContexts} while the request is in flight, and cancelled with
+ * its budget, never extend it. The context is bound to the handler thread, registered in its
+ * application's {@link ContextRuntime#live() live contexts} while the request is in flight, and cancelled with
  * {@link CancellationCause#COMPLETED} when the request ends, on every path (normal return,
  * exception, async completion, async timeout or error). A request that failed because its
  * context was cancelled is answered with a {@code 504} or {@code 503} problem.
@@ -73,8 +75,11 @@ public final class RequestContextFilter implements Filter {
 
 	private final ThreadContextBinder binder;
 
+	private final ContextRuntime runtime;
+
 	/**
 	 * Creates a filter.
+	 * @param runtime the application the requests belong to: their live tree and diagnostics
 	 * @param settings the settings
 	 * @param observer receives request and bad-budget events
 	 * @param headerCapture returns the inbound headers to propagate to outbound calls (stored
@@ -82,9 +87,10 @@ public final class RequestContextFilter implements Filter {
 	 * @param customizers take part in creating each request's context, in order
 	 * @param binder mirrors the context into thread-bound state while the request runs
 	 */
-	public RequestContextFilter(RequestContextFilterSettings settings, ContextObserver observer,
-			Function<HttpServletRequest, Map<String, String>> headerCapture,
+	public RequestContextFilter(ContextRuntime runtime, RequestContextFilterSettings settings,
+			ContextObserver observer, Function<HttpServletRequest, Map<String, String>> headerCapture,
 			List<? extends RequestContextCustomizer> customizers, ThreadContextBinder binder) {
+		this.runtime = Objects.requireNonNull(runtime, "runtime must not be null");
 		this.settings = Objects.requireNonNull(settings, "settings must not be null");
 		this.observer = (observer != null) ? observer : ContextObserver.NONE;
 		this.headerCapture = headerCapture;
@@ -94,6 +100,21 @@ public final class RequestContextFilter implements Filter {
 		this.pathTimeouts = settings.compiledPathTimeouts();
 		this.defaultNanos = settings.defaultTimeout().toNanos();
 		this.maxNanos = settings.maxTimeout().toNanos();
+	}
+
+	/**
+	 * Creates a filter for the {@linkplain ContextRuntime#global() global runtime}.
+	 * @param settings the settings
+	 * @param observer receives request and bad-budget events
+	 * @param headerCapture returns the inbound headers to propagate to outbound calls, or
+	 * {@code null} to capture none
+	 * @param customizers take part in creating each request's context, in order
+	 * @param binder mirrors the context into thread-bound state while the request runs
+	 */
+	public RequestContextFilter(RequestContextFilterSettings settings, ContextObserver observer,
+			Function<HttpServletRequest, Map<String, String>> headerCapture,
+			List<? extends RequestContextCustomizer> customizers, ThreadContextBinder binder) {
+		this(ContextRuntime.global(), settings, observer, headerCapture, customizers, binder);
 	}
 
 	/**
@@ -136,7 +157,7 @@ public final class RequestContextFilter implements Filter {
 		}
 		// A context left bound by earlier work on this pooled thread is reported and cleared,
 		// so this request starts clean whatever happened before.
-		ContextDiagnostics.checkThreadClean("a new request");
+		this.runtime.diagnostics().checkThreadClean("a new request");
 		String requestId = request.getHeader(this.settings.requestIdHeader());
 		if (requestId == null || !RequestIds.isValid(requestId)) {
 			requestId = RequestIds.generate();
@@ -174,7 +195,7 @@ public final class RequestContextFilter implements Filter {
 			}
 			finally {
 				if (async) {
-					ctx.runningOn(null);
+					Contexts.runningOn(ctx, null);
 					request.getAsyncContext().addListener(new CompletionListener(ctx, request, response));
 				}
 				else {
@@ -210,17 +231,17 @@ public final class RequestContextFilter implements Filter {
 		for (RequestContextCustomizer customizer : this.customizers) {
 			base = customizer.customize(base, request);
 		}
-		CancellableContext ctx = base.newChild(ContextKind.REQUEST, new RequestInfo(request.getMethod(), path), nanos,
-				TimeUnit.NANOSECONDS);
-		ctx.runningOn(Thread.currentThread());
-		LiveContexts.register(ctx);
+		CancellableContext ctx = Contexts.newRoot(this.runtime, base, ContextKind.REQUEST,
+				new RequestInfo(request.getMethod(), path), nanos, TimeUnit.NANOSECONDS);
+		Contexts.runningOn(ctx, Thread.currentThread());
+		Contexts.register(ctx);
 		this.observer.requestStarted(ctx);
 		return ctx;
 	}
 
 	private void resume(CancellableContext ctx, HttpServletRequest request, HttpServletResponse response,
 			FilterChain chain) throws IOException, ServletException {
-		ctx.runningOn(Thread.currentThread());
+		Contexts.runningOn(ctx, Thread.currentThread());
 		try (Scope scope = ctx.attach(); ThreadContextBinder.Restore restore = this.binder.bind(ctx)) {
 			chain.doFilter(request, response);
 		}
@@ -230,7 +251,7 @@ public final class RequestContextFilter implements Filter {
 			}
 		}
 		finally {
-			ctx.runningOn(null);
+			Contexts.runningOn(ctx, null);
 		}
 	}
 
@@ -251,7 +272,7 @@ public final class RequestContextFilter implements Filter {
 			}
 			// The handler failed after its context was cancelled (a driver's own "statement
 			// cancelled" error, an interrupted wait): the cancellation is the real reason.
-			cancelled = ctx.cancellationException(ex);
+			cancelled = Contexts.cancellationException(ctx, ex);
 		}
 		ProblemResponses.writeCancelled(response, cancelled, ctx.get(StandardKeys.REQUEST_ID),
 				ctx.get(StandardKeys.TRACE_ID));
@@ -275,8 +296,8 @@ public final class RequestContextFilter implements Filter {
 	private void complete(CancellableContext ctx, HttpServletRequest request, HttpServletResponse response) {
 		CancellationCause cause = ctx.cause();
 		ctx.cancel(CancellationCause.COMPLETED);
-		ctx.runningOn(null);
-		LiveContexts.unregister(ctx);
+		Contexts.runningOn(ctx, null);
+		Contexts.unregister(ctx);
 		this.observer.requestFinished(ctx, routeOf(request, response),
 				(cause != null) ? cause : CancellationCause.COMPLETED);
 	}

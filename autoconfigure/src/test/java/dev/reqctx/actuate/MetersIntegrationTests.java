@@ -5,11 +5,12 @@ import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
+import dev.reqctx.ContextRuntime;
 import dev.reqctx.LiveContexts;
 import dev.reqctx.http.TestHttpServer;
 import dev.reqctx.testsupport.PostgresServer;
-import dev.reqctx.testsupport.TestHttp;
 import dev.reqctx.testsupport.TestHttp.Response;
+import dev.reqctx.testsupport.TestHttp;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.Gauge;
@@ -21,9 +22,10 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.Timeout.ThreadMode;
+import org.junit.jupiter.api.Timeout;
 
+import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.builder.SpringApplicationBuilder;
 import org.springframework.boot.web.server.context.WebServerApplicationContext;
 import org.springframework.context.ConfigurableApplicationContext;
@@ -75,7 +77,7 @@ class MetersIntegrationTests {
 
 	@AfterEach
 	void noRequestLeftInFlight() {
-		await().atMost(Duration.ofSeconds(10)).until(() -> LiveContexts.size() == 0);
+		await().atMost(Duration.ofSeconds(10)).until(() -> application.getBean(ContextRuntime.class).live().size() == 0);
 		assertThat(gauge("reqctx.requests.active")).isZero();
 	}
 
@@ -117,7 +119,7 @@ class MetersIntegrationTests {
 	void anOperatorCancelCountsAsCancelled() throws Exception {
 		double before = count("reqctx.requests", "outcome", "CANCELLED", "route", "/m/await-cancel");
 		CompletableFuture<Response> response = http.getAsync("/m/await-cancel", "X-Request-Id", "meters-cancel-1");
-		await().atMost(Duration.ofSeconds(10)).until(() -> LiveContexts.size() == 1);
+		await().atMost(Duration.ofSeconds(10)).until(() -> application.getBean(ContextRuntime.class).live().size() == 1);
 		assertThat(http.post("/actuator/requestcontexts/meters-cancel-1").status()).isEqualTo(200);
 		assertThat(response.get(10, TimeUnit.SECONDS).status()).isEqualTo(503);
 		await().atMost(Duration.ofSeconds(10))

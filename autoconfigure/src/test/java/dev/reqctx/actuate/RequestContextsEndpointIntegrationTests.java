@@ -4,9 +4,10 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 
+import dev.reqctx.ContextRuntime;
 import dev.reqctx.LiveContexts;
-import dev.reqctx.testsupport.TestHttp;
 import dev.reqctx.testsupport.TestHttp.Response;
+import dev.reqctx.testsupport.TestHttp;
 import dev.reqctx.web.WebTestApplication;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -14,8 +15,9 @@ import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
 import tools.jackson.databind.JsonNode;
 
-import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest.WebEnvironment;
+import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.web.server.LocalServerPort;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -30,6 +32,9 @@ class RequestContextsEndpointIntegrationTests {
 		@LocalServerPort
 		int port;
 
+		@Autowired
+		ContextRuntime runtime;
+
 		TestHttp http;
 
 		@BeforeEach
@@ -39,7 +44,7 @@ class RequestContextsEndpointIntegrationTests {
 
 		@AfterEach
 		void registryIsEmptyAfterwards() {
-			awaitTrue(() -> LiveContexts.size() == 0, "no request left in flight");
+			awaitTrue(() -> this.runtime.live().size() == 0, "no request left in flight");
 		}
 
 		/** Starts a request that waits for its cancellation and waits until it is listed. */

@@ -8,20 +8,21 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
+import dev.reqctx.ContextRuntime;
 import dev.reqctx.LiveContexts;
-import dev.reqctx.testsupport.TestHttp;
 import dev.reqctx.testsupport.TestHttp.Response;
+import dev.reqctx.testsupport.TestHttp;
 import dev.reqctx.web.RequestContextFilter;
 import dev.reqctx.web.WebTestApplication;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.Timeout.ThreadMode;
+import org.junit.jupiter.api.Timeout;
 import tools.jackson.databind.JsonNode;
 
 import org.springframework.beans.factory.annotation.Autowired;
-import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.context.SpringBootTest.WebEnvironment;
+import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.boot.web.servlet.FilterRegistrationBean;
 import org.springframework.mock.web.MockAsyncContext;
@@ -51,6 +52,9 @@ class RequestContextsEndpointScaleTests {
 	int port;
 
 	@Autowired
+	ContextRuntime runtime;
+
+	@Autowired
 	FilterRegistrationBean<RequestContextFilter> reqctxFilterRegistration;
 
 	@Autowired
@@ -76,7 +80,7 @@ class RequestContextsEndpointScaleTests {
 				"Request-Timeout-Ms", "8000");
 		CompletableFuture<Response> urgent2 = http.getAsync("/test/await-cancel", "X-Request-Id", "urgent-2",
 				"Request-Timeout-Ms", "9000");
-		await().atMost(Duration.ofSeconds(10)).until(() -> LiveContexts.size() >= IN_FLIGHT + 2);
+		await().atMost(Duration.ofSeconds(10)).until(() -> this.runtime.live().size() >= IN_FLIGHT + 2);
 
 		Response first = http.get("/actuator/requestcontexts"); // warms up, and is checked below
 		long[] defaultList = time(() -> http.get("/actuator/requestcontexts"));
@@ -105,7 +109,7 @@ class RequestContextsEndpointScaleTests {
 
 		System.out.printf("[endpoint-scale] %,d contexts in flight: list (default limit %d) %s bytes, ms p50 %.1f"
 				+ " max %.1f; list (limit capped at %d) %s bytes, ms p50 %.1f max %.1f; one by request id ms p50 %.1f"
-				+ " max %.1f%n", LiveContexts.size(), RequestContextsEndpoint.DEFAULT_LIMIT, defaultBytes,
+				+ " max %.1f%n", this.runtime.live().size(), RequestContextsEndpoint.DEFAULT_LIMIT, defaultBytes,
 				p50(defaultList), max(defaultList), RequestContextsEndpoint.MAX_LIMIT, maxBytes, p50(maxList),
 				max(maxList), p50(one), max(one));
 
@@ -114,7 +118,7 @@ class RequestContextsEndpointScaleTests {
 		assertThat(urgent.get(10, TimeUnit.SECONDS).status()).isEqualTo(503);
 		assertThat(urgent2.get(10, TimeUnit.SECONDS).status()).isEqualTo(503);
 		endTheParkedRequests();
-		await().atMost(Duration.ofSeconds(10)).until(() -> LiveContexts.size() == 0);
+		await().atMost(Duration.ofSeconds(10)).until(() -> this.runtime.live().size() == 0);
 		assertThat(http.get("/actuator/requestcontexts").json().get("total").asInt())
 			.as("only the request asking").isEqualTo(1);
 	}

@@ -7,18 +7,18 @@ import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 
 import dev.reqctx.CancellableContext;
-import dev.reqctx.ContextObserver;
 import dev.reqctx.DeadlineExceededException;
 import dev.reqctx.RequestContext;
 import dev.reqctx.Scope;
 import dev.reqctx.StandardKeys;
 import dev.reqctx.http.ContextPropagatingInterceptor;
-import dev.reqctx.http.TestHttpServer;
 import dev.reqctx.http.TestHttpServer.RecordedRequest;
+import dev.reqctx.http.TestHttpServer;
+import dev.reqctx.spi.ContextObserver;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.Timeout.ThreadMode;
+import org.junit.jupiter.api.Timeout;
 
 import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.autoconfigure.ssl.SslAutoConfiguration;

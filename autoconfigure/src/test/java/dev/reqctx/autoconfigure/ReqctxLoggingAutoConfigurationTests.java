@@ -1,7 +1,7 @@
 package dev.reqctx.autoconfigure;
 
-import dev.reqctx.ThreadContextBinder;
 import dev.reqctx.logging.MdcContextBinder;
+import dev.reqctx.spi.ThreadContextBinder;
 import org.junit.jupiter.api.Test;
 
 import org.springframework.boot.autoconfigure.AutoConfigurations;

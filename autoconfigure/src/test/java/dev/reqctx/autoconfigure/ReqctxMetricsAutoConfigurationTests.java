@@ -1,7 +1,7 @@
 package dev.reqctx.autoconfigure;
 
-import dev.reqctx.ContextObserver;
-import dev.reqctx.actuate.MicrometerContextObserver;
+import dev.reqctx.actuate.ContextMeters;
+import dev.reqctx.spi.ContextObserver;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.junit.jupiter.api.Test;
@@ -25,7 +25,7 @@ class ReqctxMetricsAutoConfigurationTests {
 	@Test
 	void registersTheObserverWithAMeterRegistry() {
 		this.runner.run((context) -> {
-			assertThat(context).hasSingleBean(MicrometerContextObserver.class);
+			assertThat(context).hasSingleBean(ContextMeters.class);
 			assertThat(context.getBean(MeterRegistry.class).find("reqctx.requests.active").gauge()).isNotNull();
 		});
 	}

@@ -11,13 +11,14 @@ import java.util.stream.Stream;
 import dev.reqctx.CancellableContext;
 import dev.reqctx.CancellationCause;
 import dev.reqctx.ContextCancelledException;
-import dev.reqctx.ContextObserver;
-import dev.reqctx.ContextSnapshot;
 import dev.reqctx.DeadlineExceededException;
 import dev.reqctx.RequestContext;
 import dev.reqctx.Scope;
 import dev.reqctx.StandardKeys;
 import dev.reqctx.http.TestHttpServer.RecordedRequest;
+import dev.reqctx.spi.ContextObserver;
+import dev.reqctx.spi.ContextTree;
+import dev.reqctx.spi.Contexts;
 import org.apache.hc.client5.http.config.RequestConfig;
 import org.apache.hc.client5.http.impl.classic.HttpClients;
 import org.apache.hc.core5.util.Timeout;
@@ -222,14 +223,14 @@ class ContextPropagatingInterceptorTests {
 		TestHttpServer server = silentServer();
 		RestClient client = client("jdk", ReqctxHttp.interceptor());
 		try (CancellableContext ctx = RequestContext.root().withTimeout(Duration.ofSeconds(10))) {
-			CompletableFuture<List<ContextSnapshot.OperationSnapshot>> seen = CompletableFuture.supplyAsync(() -> {
+			CompletableFuture<List<ContextTree.OperationView>> seen = CompletableFuture.supplyAsync(() -> {
 				try {
 					server.takeRequest(WAIT);
 				}
 				catch (InterruptedException ex) {
 					throw new IllegalStateException(ex);
 				}
-				List<ContextSnapshot.OperationSnapshot> operations = ctx.snapshot().operations();
+				List<ContextTree.OperationView> operations = Contexts.tree(ctx).operations();
 				ctx.cancel();
 				return operations;
 			});
@@ -240,7 +241,7 @@ class ContextPropagatingInterceptorTests {
 				assertThat(op.kind()).isEqualTo("http");
 				assertThat(op.description()).isEqualTo("GET http://127.0.0.1:" + server.port() + "/orders/7");
 			});
-			assertThat(ctx.snapshot().operations()).isEmpty();
+			assertThat(Contexts.tree(ctx).operations()).isEmpty();
 		}
 	}
 

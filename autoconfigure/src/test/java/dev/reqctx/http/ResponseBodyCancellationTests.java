@@ -19,11 +19,12 @@ import java.util.stream.Stream;
 import dev.reqctx.CancellableContext;
 import dev.reqctx.CancellationCause;
 import dev.reqctx.ContextCancelledException;
-import dev.reqctx.ContextSnapshot.OperationSnapshot;
 import dev.reqctx.DeadlineExceededException;
 import dev.reqctx.RequestContext;
 import dev.reqctx.Scope;
 import dev.reqctx.http.ContextPropagatingInterceptorTests.RecordingObserver;
+import dev.reqctx.spi.ContextTree.OperationView;
+import dev.reqctx.spi.Contexts;
 import org.apache.hc.client5.http.config.RequestConfig;
 import org.apache.hc.client5.http.impl.classic.HttpClients;
 import org.apache.hc.core5.util.Timeout;
@@ -135,7 +136,7 @@ class ResponseBodyCancellationTests {
 			assertThat(thrown).isInstanceOf(DeadlineExceededException.class);
 			assertThat(Duration.ofNanos(returned - deadline)).isLessThan(MARGIN);
 			assertThat(Duration.ofNanos(closed - deadline)).isLessThan(MARGIN);
-			assertThat(ctx.snapshot().operations()).isEmpty();
+			assertThat(Contexts.tree(ctx).operations()).isEmpty();
 			assertThat(Thread.currentThread().isInterrupted()).isFalse();
 			assertThat(observer.cancelled).singleElement()
 				.satisfies((event) -> assertThat(event.cause()).isEqualTo(CancellationCause.DEADLINE_EXCEEDED));
@@ -158,7 +159,7 @@ class ResponseBodyCancellationTests {
 			assertThat(thrown).isInstanceOf(DeadlineExceededException.class);
 			assertThat(Duration.ofNanos(returned - deadline)).isLessThan(MARGIN);
 			assertThat(Duration.ofNanos(closed - deadline)).isLessThan(MARGIN);
-			assertThat(ctx.snapshot().operations()).isEmpty();
+			assertThat(Contexts.tree(ctx).operations()).isEmpty();
 			// The server writes one chunk per interval for as long as the socket is open, so what
 			// it wrote is bounded by the budget and the margin, not by the (endless) body.
 			long writable = CHUNK * ((BUDGET.plus(MARGIN).toMillis() / interval.toMillis()) + 1);
@@ -182,7 +183,7 @@ class ResponseBodyCancellationTests {
 			assertThat(entity.getStatusCode().value()).isEqualTo(200);
 			assertThat(Duration.ofNanos(returned - deadline)).isLessThan(MARGIN);
 			assertThat(Duration.ofNanos(closed - deadline)).isLessThan(MARGIN);
-			assertThat(ctx.snapshot().operations()).isEmpty();	report(factory, "toBodilessEntity, endless", deadline, returned, closed, server);
+			assertThat(Contexts.tree(ctx).operations()).isEmpty();	report(factory, "toBodilessEntity, endless", deadline, returned, closed, server);
 		}
 	}
 
@@ -201,7 +202,7 @@ class ResponseBodyCancellationTests {
 			assertThat(thrown).isInstanceOf(DeadlineExceededException.class);
 			assertThat(Duration.ofNanos(returned - deadline)).isLessThan(MARGIN);
 			assertThat(Duration.ofNanos(closed - deadline)).isLessThan(MARGIN);
-			assertThat(ctx.snapshot().operations()).isEmpty();
+			assertThat(Contexts.tree(ctx).operations()).isEmpty();
 			report(factory, "JSON array, endless", deadline, returned, closed, server);
 		}
 	}
@@ -226,7 +227,7 @@ class ResponseBodyCancellationTests {
 
 	private void assertOperatorCancelAbortsStreamingRead(SlowBodyServer server, RestClient client, String label)
 			throws Exception {
-		List<OperationSnapshot> whileReading = new ArrayList<>();
+		List<OperationView> whileReading = new ArrayList<>();
 		CountDownLatch partRead = new CountDownLatch(1);
 		try (CancellableContext ctx = RequestContext.root().withTimeout(Duration.ofSeconds(10));
 				Scope scope = ctx.attach()) {
@@ -243,7 +244,7 @@ class ResponseBodyCancellationTests {
 			Throwable thrown = catchThrowable(() -> client.get().uri(server.uri("/stream")).exchange((request, response) -> {
 				InputStream body = response.getBody();
 				byte[] part = body.readNBytes(10);
-				whileReading.addAll(ctx.snapshot().operations());
+				whileReading.addAll(Contexts.tree(ctx).operations());
 				partRead.countDown();
 				// Until the cancel stops it: the body has a million bytes and sends two a second.
 				return StreamUtils.drain(body);
@@ -255,7 +256,7 @@ class ResponseBodyCancellationTests {
 			assertThat(whileReading).singleElement().satisfies((op) -> assertThat(op.kind()).isEqualTo("http"));
 			assertThat(Duration.ofNanos(returned - cancelled.get())).isLessThan(MARGIN);
 			assertThat(Duration.ofNanos(closed - cancelled.get())).isLessThan(MARGIN);
-			assertThat(ctx.snapshot().operations()).isEmpty();
+			assertThat(Contexts.tree(ctx).operations()).isEmpty();
 			assertThat(Thread.currentThread().isInterrupted()).isFalse();
 			System.out.printf("[body-abort] %s, operator cancel: caller returned %.1f ms, server saw close %.1f ms"
 					+ " after the cancel%n", label, (returned - cancelled.get()) / 1e6, (closed - cancelled.get()) / 1e6);
@@ -273,7 +274,7 @@ class ResponseBodyCancellationTests {
 			Throwable thrown;
 			try (body) {
 				assertThat(body.readNBytes(10)).hasSize(10);
-				assertThat(ctx.snapshot().operations()).hasSize(1);
+				assertThat(Contexts.tree(ctx).operations()).hasSize(1);
 				thrown = catchThrowable(body::read);
 			}
 			long returned = System.nanoTime();
@@ -281,7 +282,7 @@ class ResponseBodyCancellationTests {
 			assertThat(thrown).isInstanceOf(DeadlineExceededException.class);
 			assertThat(Duration.ofNanos(returned - deadline)).isLessThan(MARGIN);
 			assertThat(Duration.ofNanos(closed - deadline)).isLessThan(MARGIN);
-			assertThat(ctx.snapshot().operations()).isEmpty();
+			assertThat(Contexts.tree(ctx).operations()).isEmpty();
 			report(factory, "InputStream, stalled", deadline, returned, closed, server);
 		}
 	}
@@ -302,7 +303,7 @@ class ResponseBodyCancellationTests {
 			assertThat(thrown).isInstanceOf(DeadlineExceededException.class);
 			assertThat(Duration.ofNanos(returned - deadline)).isLessThan(MARGIN);
 			assertThat(Duration.ofNanos(closed - deadline)).isLessThan(MARGIN);
-			assertThat(ctx.snapshot().operations()).isEmpty();
+			assertThat(Contexts.tree(ctx).operations()).isEmpty();
 		}
 	}
 
@@ -320,7 +321,7 @@ class ResponseBodyCancellationTests {
 			assertThat(thrown).isInstanceOf(DeadlineExceededException.class);
 			assertThat(Duration.ofNanos(returned - deadline)).isLessThan(MARGIN);
 			assertThat(Duration.ofNanos(closed - deadline)).isLessThan(MARGIN);
-			assertThat(ctx.snapshot().operations()).isEmpty();
+			assertThat(Contexts.tree(ctx).operations()).isEmpty();
 		}
 	}
 
@@ -330,14 +331,14 @@ class ResponseBodyCancellationTests {
 		SlowBodyServer server = server(SlowBodyServer.keepAlive("hello"));
 		RecordingObserver observer = new RecordingObserver();
 		RestClient client = client(factory, observer);
-		List<OperationSnapshot> beforeBody = new ArrayList<>();
-		List<OperationSnapshot> atEndOfBody = new ArrayList<>();
+		List<OperationView> beforeBody = new ArrayList<>();
+		List<OperationView> atEndOfBody = new ArrayList<>();
 		try (CancellableContext ctx = RequestContext.root().withTimeout(Duration.ofSeconds(10));
 				Scope scope = ctx.attach()) {
 			String streamed = client.get().uri(server.uri("/one")).exchange((request, response) -> {
-				beforeBody.addAll(ctx.snapshot().operations());
+				beforeBody.addAll(Contexts.tree(ctx).operations());
 				String body = StreamUtils.copyToString(response.getBody(), StandardCharsets.UTF_8);
-				atEndOfBody.addAll(ctx.snapshot().operations());
+				atEndOfBody.addAll(Contexts.tree(ctx).operations());
 				return body;
 			});
 			String retrieved = client.get().uri(server.uri("/two")).retrieve().body(String.class);
@@ -345,7 +346,7 @@ class ResponseBodyCancellationTests {
 			assertThat(retrieved).isEqualTo("hello");
 			assertThat(beforeBody).singleElement().satisfies((op) -> assertThat(op.kind()).isEqualTo("http"));
 			assertThat(atEndOfBody).isEmpty();
-			assertThat(ctx.snapshot().operations()).isEmpty();
+			assertThat(Contexts.tree(ctx).operations()).isEmpty();
 			// Both responses are closed: cancelling now must not reach their connection.
 			ctx.cancel();
 		}
@@ -402,7 +403,7 @@ class ResponseBodyCancellationTests {
 					assertThat(thrown).isExactlyInstanceOf(ContextCancelledException.class);
 					cancelled++;
 				}
-				assertThat(ctx.snapshot().operations()).isEmpty();
+				assertThat(Contexts.tree(ctx).operations()).isEmpty();
 				assertThat(Thread.currentThread().isInterrupted()).isFalse();
 			}
 		}

@@ -12,7 +12,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.BooleanSupplier;
-
 import javax.sql.DataSource;
 
 import com.zaxxer.hikari.HikariConfig;
@@ -20,11 +19,12 @@ import com.zaxxer.hikari.HikariDataSource;
 import dev.reqctx.CancellableContext;
 import dev.reqctx.CancellationCause;
 import dev.reqctx.ContextCancelledException;
-import dev.reqctx.ContextObserver;
-import dev.reqctx.ContextSnapshot;
 import dev.reqctx.DeadlineExceededException;
 import dev.reqctx.RequestContext;
 import dev.reqctx.Scope;
+import dev.reqctx.spi.ContextObserver;
+import dev.reqctx.spi.ContextTree;
+import dev.reqctx.spi.Contexts;
 import dev.reqctx.testsupport.H2Sleep;
 import org.h2.jdbc.JdbcConnection;
 import org.junit.jupiter.api.AfterEach;
@@ -232,11 +232,11 @@ class ContextDataSourceH2Tests {
 				}
 			});
 			awaitTrue(() -> !runningSql(ctx).isEmpty());
-			ContextSnapshot.OperationSnapshot op = ctx.snapshot().operations().get(0);
+			ContextTree.OperationView op = Contexts.tree(ctx).operations().get(0);
 			assertThat(op.kind()).isEqualTo("jdbc");
 			assertThat(op.description()).isEqualTo("SELECT SLEEP_MS(?) A...");
 			assertThat(outcome.get(5, TimeUnit.SECONDS)).isEqualTo(400);
-			assertThat(ctx.snapshot().operations()).isEmpty();
+			assertThat(Contexts.tree(ctx).operations()).isEmpty();
 		}
 	}
 
@@ -250,7 +250,7 @@ class ContextDataSourceH2Tests {
 			for (int i = 0; i < 2000; i++) {
 				jdbc.queryForObject("SELECT ?", Integer.class, i);
 			}
-			assertThat(ctx.snapshot().operations()).isEmpty();
+			assertThat(Contexts.tree(ctx).operations()).isEmpty();
 			assertThat(observer.started).hasSize(2000);
 			assertThat(observer.cancelled).isEmpty();
 		}
@@ -438,9 +438,9 @@ class ContextDataSourceH2Tests {
 	}
 
 	static List<String> runningSql(CancellableContext ctx) {
-		return ctx.snapshot().operations().stream()
+		return Contexts.tree(ctx).operations().stream()
 			.filter((op) -> op.kind().equals("jdbc") && !op.description().equals("waiting for a connection"))
-			.map(ContextSnapshot.OperationSnapshot::description)
+			.map(ContextTree.OperationView::description)
 			.toList();
 	}
 

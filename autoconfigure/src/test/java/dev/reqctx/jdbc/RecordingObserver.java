@@ -4,7 +4,7 @@ import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 
 import dev.reqctx.CancellationCause;
-import dev.reqctx.ContextObserver;
+import dev.reqctx.spi.ContextObserver;
 
 /** A {@link ContextObserver} that records operation events, for tests. */
 final class RecordingObserver implements ContextObserver {

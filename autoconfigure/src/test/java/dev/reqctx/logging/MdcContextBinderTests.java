@@ -6,12 +6,12 @@ import java.util.List;
 import java.util.Map;
 
 import dev.reqctx.CancellableContext;
-import dev.reqctx.ContextObserver;
 import dev.reqctx.RequestContext;
 import dev.reqctx.Scope;
 import dev.reqctx.StandardKeys;
-import dev.reqctx.ThreadContextBinder;
-import dev.reqctx.task.ContextTasks;
+import dev.reqctx.spi.ContextObserver;
+import dev.reqctx.spi.ThreadContextBinder;
+import dev.reqctx.task.TaskWrapper;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.slf4j.MDC;
@@ -72,7 +72,7 @@ class MdcContextBinderTests {
 
 	@Test
 	void aTaskWrapperShowsTheTasksContextAndRestoresTheWorkersMdc() {
-		ContextTasks tasks = new ContextTasks(false, false, ContextObserver.NONE, this.binder);
+		TaskWrapper tasks = new TaskWrapper(false, false, ContextObserver.NONE, this.binder);
 		List<String> seen = new ArrayList<>();
 		try (CancellableContext request = RequestContext.root()
 			.withValue(StandardKeys.REQUEST_ID, "req-1")

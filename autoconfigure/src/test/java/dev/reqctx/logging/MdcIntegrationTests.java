@@ -9,11 +9,12 @@ import java.util.concurrent.TimeUnit;
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
+import dev.reqctx.ContextRuntime;
 import dev.reqctx.LiveContexts;
 import dev.reqctx.logging.MdcTestApplication.Dispatch;
-import dev.reqctx.task.ContextTasks;
-import dev.reqctx.testsupport.TestHttp;
+import dev.reqctx.task.TaskWrapper;
 import dev.reqctx.testsupport.TestHttp.Response;
+import dev.reqctx.testsupport.TestHttp;
 import jakarta.servlet.DispatcherType;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -23,8 +24,8 @@ import tools.jackson.databind.JsonNode;
 
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.beans.factory.annotation.Qualifier;
-import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.context.SpringBootTest.WebEnvironment;
+import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.core.task.AsyncTaskExecutor;
 
@@ -44,6 +45,9 @@ class MdcIntegrationTests {
 	int port;
 
 	@Autowired
+	ContextRuntime runtime;
+
+	@Autowired
 	@Qualifier("applicationTaskExecutor")
 	AsyncTaskExecutor pool;
 
@@ -59,7 +63,7 @@ class MdcIntegrationTests {
 
 	@AfterEach
 	void everyDispatchFoundACleanThreadAndLeftItAsItWas() {
-		await().atMost(Duration.ofSeconds(10)).until(() -> LiveContexts.size() == 0);
+		await().atMost(Duration.ofSeconds(10)).until(() -> this.runtime.live().size() == 0);
 		MdcTestApplication.dispatches.drainTo(this.seen);
 		assertThat(this.seen).isNotEmpty();
 		for (Dispatch dispatch : this.seen) {
@@ -119,7 +123,7 @@ class MdcIntegrationTests {
 
 	@Test
 	void theWarningAboutAnOrphanedTaskCarriesItsRequestsId() throws Exception {
-		Logger logger = (Logger) LoggerFactory.getLogger(ContextTasks.class);
+		Logger logger = (Logger) LoggerFactory.getLogger(TaskWrapper.class);
 		ListAppender<ILoggingEvent> appender = new ListAppender<>();
 		appender.start();
 		logger.addAppender(appender);

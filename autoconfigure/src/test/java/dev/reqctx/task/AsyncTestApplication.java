@@ -12,6 +12,7 @@ import dev.reqctx.ContextKind;
 import dev.reqctx.RequestContext;
 import dev.reqctx.Scope;
 import dev.reqctx.StandardKeys;
+import dev.reqctx.spi.Contexts;
 
 import org.springframework.boot.SpringBootConfiguration;
 import org.springframework.boot.autoconfigure.EnableAutoConfiguration;
@@ -43,7 +44,7 @@ public class AsyncTestApplication {
 		@Async
 		public CompletableFuture<Map<String, Object>> view() {
 			RequestContext ctx = RequestContext.current();
-			CancellableContext task = ctx.nearest(ContextKind.TASK);
+			CancellableContext task = Contexts.nearest(ctx, ContextKind.TASK);
 			Map<String, Object> body = new LinkedHashMap<>();
 			body.put("tenant", ctx.get(TENANT));
 			body.put("requestId", ctx.get(StandardKeys.REQUEST_ID));

@@ -17,9 +17,10 @@ import dev.reqctx.ContextCancelledException;
 import dev.reqctx.ContextKind;
 import dev.reqctx.Deadline;
 import dev.reqctx.RequestContext;
-import dev.reqctx.RequestInfo;
 import dev.reqctx.Scope;
 import dev.reqctx.jdbc.ContextDataSource;
+import dev.reqctx.spi.Contexts;
+import dev.reqctx.spi.RequestInfo;
 import dev.reqctx.testsupport.PostgresServer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -98,8 +99,7 @@ class TaskCancellationPostgresTests {
 	void theDeadlineStopsTheSqlOfACompletableFutureChain() {
 		ExecutorService plain = Executors.newFixedThreadPool(2);
 		try {
-			CancellableContext request = RequestContext.root()
-				.newChild(ContextKind.REQUEST, new RequestInfo("GET", "/cf"), Deadline.after(Duration.ofMillis(400)));
+			CancellableContext request = Contexts.newChild(RequestContext.root(), ContextKind.REQUEST, new RequestInfo("GET", "/cf"), Deadline.after(Duration.ofMillis(400)));
 			CompletableFuture<Integer> both;
 			try (Scope scope = request.attach()) {
 				CompletableFuture<Integer> a = ContextFutures
@@ -124,8 +124,7 @@ class TaskCancellationPostgresTests {
 	}
 
 	private static CancellableContext newRequest() {
-		return RequestContext.root()
-			.newChild(ContextKind.REQUEST, new RequestInfo("GET", "/tasks"), Deadline.after(Duration.ofMinutes(1)));
+		return Contexts.newChild(RequestContext.root(), ContextKind.REQUEST, new RequestInfo("GET", "/tasks"), Deadline.after(Duration.ofMinutes(1)));
 	}
 
 }

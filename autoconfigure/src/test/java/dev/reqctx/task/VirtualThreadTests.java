@@ -8,25 +8,26 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 
+import com.zaxxer.hikari.HikariDataSource;
 import dev.reqctx.CancellableContext;
 import dev.reqctx.CancellationCause;
 import dev.reqctx.ContextCancelledException;
 import dev.reqctx.ContextKind;
 import dev.reqctx.Deadline;
 import dev.reqctx.RequestContext;
-import dev.reqctx.RequestInfo;
 import dev.reqctx.Scope;
 import dev.reqctx.StandardKeys;
 import dev.reqctx.jdbc.ContextDataSource;
+import dev.reqctx.spi.Contexts;
+import dev.reqctx.spi.RequestInfo;
 import dev.reqctx.testsupport.PostgresServer;
 import dev.reqctx.testsupport.TestHttp;
-import com.zaxxer.hikari.HikariDataSource;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import tools.jackson.databind.JsonNode;
 
-import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.context.SpringBootTest.WebEnvironment;
+import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.jdbc.core.JdbcTemplate;
 
@@ -68,8 +69,7 @@ class VirtualThreadTests {
 				.invoke(null));
 		try (HikariDataSource pool = postgres.newHikariDataSource(4)) {
 			JdbcTemplate jdbc = new JdbcTemplate(new ContextDataSource(pool));
-			CancellableContext request = RequestContext.root()
-				.newChild(ContextKind.REQUEST, new RequestInfo("GET", "/vt-sql"), Deadline.after(1, TimeUnit.MINUTES));
+			CancellableContext request = Contexts.newChild(RequestContext.root(), ContextKind.REQUEST, new RequestInfo("GET", "/vt-sql"), Deadline.after(1, TimeUnit.MINUTES));
 			List<Future<Integer>> sleeps = new ArrayList<>();
 			try (Scope scope = request.attach()) {
 				for (int i = 0; i < 3; i++) {
@@ -98,14 +98,12 @@ class VirtualThreadTests {
 				.getMethod("newVirtualThreadPerTaskExecutor")
 				.invoke(null));
 		Method isVirtual = Thread.class.getMethod("isVirtual");
-		CancellableContext request = RequestContext.root()
-			.withValue(StandardKeys.REQUEST_ID, "vt-2")
-			.newChild(ContextKind.REQUEST, new RequestInfo("GET", "/vt"), Deadline.after(5, TimeUnit.SECONDS));
+		CancellableContext request = Contexts.newChild(RequestContext.root().withValue(StandardKeys.REQUEST_ID, "vt-2"), ContextKind.REQUEST, new RequestInfo("GET", "/vt"), Deadline.after(5, TimeUnit.SECONDS));
 		try {
 			Future<String> seen;
 			try (Scope scope = request.attach()) {
 				seen = virtual.submit(() -> StandardKeys.REQUEST_ID.get() + "|" + isVirtual.invoke(Thread.currentThread())
-						+ "|" + (RequestContext.current().nearest(ContextKind.TASK) != null));
+						+ "|" + (Contexts.nearest(RequestContext.current(), ContextKind.TASK) != null));
 			}
 			assertThat(seen.get(5, TimeUnit.SECONDS)).isEqualTo("vt-2|true|true");
 			request.cancel(CancellationCause.CANCELLED);

@@ -5,17 +5,19 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
+import dev.reqctx.ContextRuntime;
 import dev.reqctx.LiveContexts;
-import dev.reqctx.testsupport.TestHttp;
 import dev.reqctx.testsupport.TestHttp.Response;
+import dev.reqctx.testsupport.TestHttp;
 import io.micrometer.tracing.test.simple.SimpleSpan;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import tools.jackson.databind.JsonNode;
 
-import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest.WebEnvironment;
+import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.web.server.LocalServerPort;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -33,6 +35,9 @@ class TracingIntegrationTests {
 	@LocalServerPort
 	int port;
 
+	@Autowired
+	ContextRuntime runtime;
+
 	TestHttp http;
 
 	@BeforeEach
@@ -42,7 +47,7 @@ class TracingIntegrationTests {
 
 	@AfterEach
 	void noRequestLeftInFlight() {
-		await().atMost(Duration.ofSeconds(10)).until(() -> LiveContexts.size() == 0);
+		await().atMost(Duration.ofSeconds(10)).until(() -> this.runtime.live().size() == 0);
 	}
 
 	@Test

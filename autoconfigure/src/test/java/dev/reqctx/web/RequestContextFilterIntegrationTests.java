@@ -4,9 +4,10 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 
+import dev.reqctx.ContextRuntime;
 import dev.reqctx.LiveContexts;
-import dev.reqctx.testsupport.TestHttp;
 import dev.reqctx.testsupport.TestHttp.Response;
+import dev.reqctx.testsupport.TestHttp;
 import io.micrometer.core.instrument.MeterRegistry;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -14,8 +15,8 @@ import org.junit.jupiter.api.Test;
 import tools.jackson.databind.JsonNode;
 
 import org.springframework.beans.factory.annotation.Autowired;
-import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.context.SpringBootTest.WebEnvironment;
+import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.web.server.LocalServerPort;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -36,6 +37,9 @@ class RequestContextFilterIntegrationTests {
 	int port;
 
 	@Autowired
+	ContextRuntime runtime;
+
+	@Autowired
 	MeterRegistry meters;
 
 	TestHttp http;
@@ -47,7 +51,7 @@ class RequestContextFilterIntegrationTests {
 
 	@AfterEach
 	void registryIsEmptyAfterEveryRequest() {
-		awaitTrue(() -> LiveContexts.size() == 0, "no request context left in the registry");
+		awaitTrue(() -> this.runtime.live().size() == 0, "no request context left in the registry");
 	}
 
 	@Test
@@ -190,7 +194,7 @@ class RequestContextFilterIntegrationTests {
 	@Test
 	void concurrentRequestsAreAllRegisteredWhileInFlightAndGoneAfterwards() throws Exception {
 		CompletableFuture<Response> inFlight = this.http.getAsync("/test/await-cancel", "Request-Timeout-Ms", "1500");
-		awaitTrue(() -> LiveContexts.size() == 1, "the request is registered while in flight");
+		awaitTrue(() -> this.runtime.live().size() == 1, "the request is registered while in flight");
 		assertThat(inFlight.get(10, TimeUnit.SECONDS).status()).isEqualTo(504);
 	}
 

@@ -1,14 +1,16 @@
 package dev.reqctx.web;
 
+import dev.reqctx.ContextRuntime;
 import dev.reqctx.LiveContexts;
-import dev.reqctx.testsupport.TestHttp;
 import dev.reqctx.testsupport.TestHttp.Response;
+import dev.reqctx.testsupport.TestHttp;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
 import tools.jackson.databind.JsonNode;
 
-import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest.WebEnvironment;
+import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.web.server.LocalServerPort;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -27,6 +29,9 @@ class RequestContextFilterOptionsIntegrationTests {
 		@LocalServerPort
 		int port;
 
+		@Autowired
+		ContextRuntime runtime;
+
 		@Test
 		void everyKindOfBadBudgetIsAnswered400WithTheReason() {
 			TestHttp http = new TestHttp(this.port);
@@ -35,7 +40,7 @@ class RequestContextFilterOptionsIntegrationTests {
 			assertRejected(http.get("/test/echo", "Request-Timeout-Ms", "9999999999999999"), "overflow");
 			assertRejected(http.get("/test/echo", "Request-Timeout-Ms", "9".repeat(10 * 1024)), "too-long");
 			assertRejected(http.get("/test/echo", "Request-Timeout-Ms", "1", "Request-Timeout-Ms", "2"), "repeated");
-			assertThat(LiveContexts.size()).as("a rejected request never got a context").isZero();
+			assertThat(this.runtime.live().size()).as("a rejected request never got a context").isZero();
 		}
 
 		@Test
@@ -64,6 +69,9 @@ class RequestContextFilterOptionsIntegrationTests {
 		@LocalServerPort
 		int port;
 
+		@Autowired
+		ContextRuntime runtime;
+
 		@Test
 		void aGrpcTimeoutHeaderShortensTheDeadline() {
 			TestHttp http = new TestHttp(this.port);
@@ -84,6 +92,9 @@ class RequestContextFilterOptionsIntegrationTests {
 
 		@LocalServerPort
 		int port;
+
+		@Autowired
+		ContextRuntime runtime;
 
 		@Test
 		void aCancelledRequestFallsBackToTheApplicationsOwnErrorHandling() {

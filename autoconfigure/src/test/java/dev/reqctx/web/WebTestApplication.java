@@ -7,10 +7,11 @@ import java.util.concurrent.Callable;
 
 import dev.reqctx.CancellableContext;
 import dev.reqctx.CancellationCause;
-import dev.reqctx.ContextKind;
 import dev.reqctx.ContextKey;
+import dev.reqctx.ContextKind;
 import dev.reqctx.RequestContext;
 import dev.reqctx.StandardKeys;
+import dev.reqctx.spi.Contexts;
 import dev.reqctx.testsupport.AwaitCancel;
 
 import org.springframework.boot.SpringBootConfiguration;
@@ -68,7 +69,7 @@ public class WebTestApplication {
 				throws InterruptedException {
 			RequestContext ctx = RequestContext.current();
 			CancellableContext child = (tenant != null)
-					? ctx.withValue(TENANT, tenant).newChild(ContextKind.TASK, "tenant-work", null) : null;
+					? Contexts.newChild(ctx.withValue(TENANT, tenant), ContextKind.TASK, "tenant-work", null) : null;
 			try {
 				AwaitCancel.thenThrow(ctx);
 				return echo();
@@ -112,7 +113,7 @@ public class WebTestApplication {
 		@GetMapping("/self-cancel")
 		String selfCancel() {
 			RequestContext ctx = RequestContext.current();
-			ctx.nearest(ContextKind.REQUEST).cancel(CancellationCause.CANCELLED);
+			Contexts.nearest(ctx, ContextKind.REQUEST).cancel(CancellationCause.CANCELLED);
 			ctx.throwIfCancelled();
 			return "unreachable";
 		}

@@ -8,11 +8,12 @@ import java.util.concurrent.TimeUnit;
 import dev.reqctx.CancellableContext;
 import dev.reqctx.CancellationCause;
 import dev.reqctx.ContextKind;
+import dev.reqctx.ContextRuntime;
 import dev.reqctx.Deadline;
-import dev.reqctx.LiveContexts;
 import dev.reqctx.RequestContext;
-import dev.reqctx.RequestInfo;
 import dev.reqctx.StandardKeys;
+import dev.reqctx.spi.Contexts;
+import dev.reqctx.spi.RequestInfo;
 import dev.reqctx.web.RequestContextFilter;
 import dev.reqctx.web.RequestContextFilterSettings;
 import jakarta.servlet.FilterChain;
@@ -66,12 +67,14 @@ public class RequestLifecycleBenchmarks {
 
 	private final RequestInfo info = new RequestInfo("GET", "/orders");
 
+	private final ContextRuntime runtime = ContextRuntime.global();
+
 	@Setup(Level.Trial)
 	public void setUp() {
 		for (int i = 0; i < this.inFlight; i++) {
-			CancellableContext other = RequestContext.root()
-				.newChild(ContextKind.REQUEST, this.info, Deadline.after(10, TimeUnit.MINUTES));
-			LiveContexts.register(other);
+			CancellableContext other = Contexts.newRoot(this.runtime, RequestContext.root(), ContextKind.REQUEST,
+					this.info, 10, TimeUnit.MINUTES);
+			Contexts.register(other);
 			this.others.add(other);
 		}
 		this.filter = new RequestContextFilter(RequestContextFilterSettings.defaults());
@@ -86,23 +89,23 @@ public class RequestLifecycleBenchmarks {
 	public void tearDown() {
 		for (CancellableContext other : this.others) {
 			other.close();
-			LiveContexts.unregister(other);
+			Contexts.unregister(other);
 		}
 	}
 
 	@Benchmark
 	public boolean lifecycle() {
-		CancellableContext ctx = RequestContext.root()
-			.withValue(StandardKeys.REQUEST_ID, "bench-request-1")
-			.newChild(ContextKind.REQUEST, this.info, 30, TimeUnit.SECONDS);
-		ctx.runningOn(Thread.currentThread());
-		LiveContexts.register(ctx);
+		CancellableContext ctx = Contexts.newRoot(this.runtime,
+				RequestContext.root().withValue(StandardKeys.REQUEST_ID, "bench-request-1"), ContextKind.REQUEST,
+				this.info, 30, TimeUnit.SECONDS);
+		Contexts.runningOn(ctx, Thread.currentThread());
+		Contexts.register(ctx);
 		try (dev.reqctx.Scope scope = ctx.attach()) {
 			// the handler runs here
 		}
 		boolean completed = ctx.cancel(CancellationCause.COMPLETED);
-		ctx.runningOn(null);
-		LiveContexts.unregister(ctx);
+		Contexts.runningOn(ctx, null);
+		Contexts.unregister(ctx);
 		return completed;
 	}
 

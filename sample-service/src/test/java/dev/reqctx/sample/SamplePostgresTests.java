@@ -8,10 +8,11 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 
+import dev.reqctx.ContextRuntime;
 import dev.reqctx.LiveContexts;
 import dev.reqctx.testsupport.PostgresServer;
-import dev.reqctx.testsupport.TestHttp;
 import dev.reqctx.testsupport.TestHttp.Response;
+import dev.reqctx.testsupport.TestHttp;
 import jakarta.servlet.FilterChain;
 import jakarta.servlet.ServletException;
 import jakarta.servlet.http.HttpServletRequest;
@@ -19,8 +20,9 @@ import jakarta.servlet.http.HttpServletResponse;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest.WebEnvironment;
+import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.context.TestConfiguration;
 import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.boot.web.servlet.FilterRegistrationBean;
@@ -31,6 +33,7 @@ import org.springframework.test.context.DynamicPropertySource;
 import org.springframework.web.filter.OncePerRequestFilter;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 /**
  * The sample service on a real PostgreSQL (its {@code postgres} profile), over real HTTP: when
@@ -56,6 +59,9 @@ class SamplePostgresTests {
 
 	@LocalServerPort
 	int port;
+
+	@Autowired
+	ContextRuntime runtime;
 
 	TestHttp http;
 
@@ -127,12 +133,8 @@ class SamplePostgresTests {
 		return TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
 	}
 
-	private static void awaitRegistryEmpty() {
-		long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-		while (LiveContexts.size() > 0) {
-			assertThat(System.nanoTime() - deadline).as("every request ended").isNegative();
-			Thread.onSpinWait();
-		}
+	private void awaitRegistryEmpty() {
+		await("every request ended").atMost(Duration.ofSeconds(10)).until(() -> this.runtime.live().size() == 0);
 	}
 
 	@TestConfiguration

@@ -3,15 +3,17 @@ package dev.reqctx.sample;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
+import dev.reqctx.ContextRuntime;
 import dev.reqctx.LiveContexts;
-import dev.reqctx.testsupport.TestHttp;
 import dev.reqctx.testsupport.TestHttp.Response;
+import dev.reqctx.testsupport.TestHttp;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import tools.jackson.databind.JsonNode;
 
-import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest.WebEnvironment;
+import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.web.server.LocalServerPort;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -25,6 +27,9 @@ class SampleServiceTests {
 
 	@LocalServerPort
 	int port;
+
+	@Autowired
+	ContextRuntime runtime;
 
 	TestHttp http;
 
@@ -75,7 +80,7 @@ class SampleServiceTests {
 		assertThat(response.json().get("sleptMs").asLong()).isGreaterThanOrEqualTo(1_500L);
 		// The request leaves the tree right after its response is written.
 		long gone = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-		while ((listed("sleepy") != null || LiveContexts.size() > 1) && System.nanoTime() - gone < 0) {
+		while ((listed("sleepy") != null || this.runtime.live().size() > 1) && System.nanoTime() - gone < 0) {
 			Thread.sleep(5);
 		}
 		assertThat(listed("sleepy")).isNull();
@@ -112,16 +117,16 @@ class SampleServiceTests {
 
 	@Test
 	void orphanProducesExactlyOneLeakRecordWithTheSubmittingStack() throws Exception {
-		long before = dev.reqctx.Leaks.count();
+		long before = this.runtime.orphans().count();
 		Response response = this.http.get("/demo/orphan?seconds=2", "X-Request-Id", "orphan-sample");
 		assertThat(response.status()).isEqualTo(200);
 		// The request's end (and so the leak record) may come a moment after its response.
 		long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-		while (dev.reqctx.Leaks.count() == before && System.nanoTime() - deadline < 0) {
+		while (this.runtime.orphans().count() == before && System.nanoTime() - deadline < 0) {
 			Thread.sleep(5);
 		}
 		JsonNode leaks = this.http.get("/actuator/requestcontexts").json().get("leaks");
-		assertThat(dev.reqctx.Leaks.count()).isEqualTo(before + 1);
+		assertThat(this.runtime.orphans().count()).isEqualTo(before + 1);
 		JsonNode leak = leaks.get(0);
 		assertThat(leak.get("requestId").asString()).isEqualTo("orphan-sample");
 		assertThat(leak.get("submittedAt").toString()).contains("DemoController.orphan");

@@ -6,15 +6,16 @@ import java.util.concurrent.locks.LockSupport;
 import dev.reqctx.CancellableContext;
 import dev.reqctx.CancellationCause;
 import dev.reqctx.ContextKind;
+import dev.reqctx.ContextRuntime;
 import dev.reqctx.Deadline;
-import dev.reqctx.LiveContexts;
 import dev.reqctx.RequestContext;
-import dev.reqctx.RequestInfo;
 import dev.reqctx.StandardKeys;
+import dev.reqctx.spi.Contexts;
+import dev.reqctx.spi.RequestInfo;
 
 /**
  * Keeps a number of request contexts in flight inside the sample service, made and registered
- * the way the servlet filter makes and registers them, for {@code endpoint-scale.sh}: holding
+ * in the application's runtime the way the servlet filter makes and registers them, for {@code endpoint-scale.sh}: holding
  * 10,000 real HTTP requests open at once would measure the client, not the endpoint. A
  * background thread keeps replacing them (one finishes, another starts, about every 100 µs), so
  * the registry changes while the endpoint lists it.
@@ -28,9 +29,12 @@ public final class InFlightRequests {
 
 	private final CancellableContext[] contexts;
 
+	private final ContextRuntime runtime;
+
 	private long sequence;
 
-	public InFlightRequests() {
+	public InFlightRequests(ContextRuntime runtime) {
+		this.runtime = runtime;
 		this.contexts = new CancellableContext[Integer.getInteger("reqctx.bench.in-flight", 10_000)];
 		for (int i = 0; i < this.contexts.length; i++) {
 			this.contexts[i] = start();
@@ -42,11 +46,10 @@ public final class InFlightRequests {
 
 	private CancellableContext start() {
 		long n = this.sequence++;
-		CancellableContext ctx = RequestContext.root()
-			.withValue(StandardKeys.REQUEST_ID, "synthetic-" + n)
-			.newChild(ContextKind.REQUEST, new RequestInfo("GET", "/synthetic/" + (n % 100)),
-					Deadline.after(5 + (n % 300), TimeUnit.MINUTES));
-		LiveContexts.register(ctx);
+		CancellableContext ctx = Contexts.newRoot(this.runtime,
+				RequestContext.root().withValue(StandardKeys.REQUEST_ID, "synthetic-" + n), ContextKind.REQUEST,
+				new RequestInfo("GET", "/synthetic/" + (n % 100)), 5 + (n % 300), TimeUnit.MINUTES);
+		Contexts.register(ctx);
 		return ctx;
 	}
 
@@ -57,7 +60,7 @@ public final class InFlightRequests {
 		for (int i = 0;; i = (i + 1) % this.contexts.length) {
 			CancellableContext done = this.contexts[i];
 			done.cancel(CancellationCause.COMPLETED);
-			LiveContexts.unregister(done);
+			Contexts.unregister(done);
 			this.contexts[i] = start();
 			LockSupport.parkNanos(100_000);
 		}

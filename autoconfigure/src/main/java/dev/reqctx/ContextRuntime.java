@@ -1,0 +1,109 @@
+package dev.reqctx;
+
+import java.util.Objects;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentMap;
+
+import dev.reqctx.spi.OrphanHistory;
+
+/**
+ * The reqctx state of one application: its live contexts, its history of orphaned work and its
+ * diagnostics. In a Spring application it is a bean, one per application context, so two
+ * applications in one JVM (common in test suites) never see each other's requests.
+ *
+ * <p>A root context belongs to the runtime it was started in, and every context derived from it
+ * belongs to the same one. Code outside Spring, and contexts derived from
+ * {@link RequestContext#root()}, use the {@linkplain #global() global runtime}.
+ *
+ * <pre>
+ * ContextRuntime runtime = applicationContext.getBean(ContextRuntime.class);
+ * assertThat(runtime.live().size()).isZero(); // no request left in flight
+ * </pre>
+ */
+public final class ContextRuntime {
+
+	/** How many orphans a runtime remembers unless told otherwise. */
+	public static final int DEFAULT_ORPHAN_HISTORY = 50;
+
+	private static final ContextRuntime GLOBAL = new ContextRuntime("global", DEFAULT_ORPHAN_HISTORY, false);
+
+	private final String name;
+
+	private final LiveContexts live = new LiveContexts();
+
+	private final OrphanHistory orphans;
+
+	final ContextDiagnostics diagnostics;
+
+	/** Per-runtime state of integrations (the task wrapper's settings), by type. */
+	private final ConcurrentMap<Class<?>, Object> extensions = new ConcurrentHashMap<>();
+
+	/**
+	 * Creates a runtime.
+	 * @param name what to call it in logs (the application's name)
+	 * @param orphanHistory how many orphaned tasks to remember, at least 1
+	 * @param strict whether to capture the stack of every attach, so that misuse reports say
+	 * where a scope was opened (costly: for tests and leak hunting)
+	 */
+	public ContextRuntime(String name, int orphanHistory, boolean strict) {
+		this.name = Objects.requireNonNull(name, "name must not be null");
+		this.orphans = new OrphanHistory(orphanHistory);
+		this.diagnostics = new ContextDiagnostics(strict);
+	}
+
+	/**
+	 * Returns the runtime of code outside an application context, and of contexts derived from
+	 * the root.
+	 * @return the global runtime
+	 */
+	public static ContextRuntime global() {
+		return GLOBAL;
+	}
+
+	/**
+	 * Returns this runtime's name.
+	 * @return the name
+	 */
+	public String name() {
+		return this.name;
+	}
+
+	/**
+	 * Returns the live root contexts of this runtime.
+	 * @return the registry of requests (and other roots) in flight
+	 */
+	public LiveContexts live() {
+		return this.live;
+	}
+
+	/**
+	 * Returns the work that outlived its request in this runtime, most recent first.
+	 * @return the orphan history
+	 */
+	public OrphanHistory orphans() {
+		return this.orphans;
+	}
+
+	/**
+	 * Returns this runtime's misuse reports and counts.
+	 * @return the diagnostics
+	 */
+	public ContextDiagnostics diagnostics() {
+		return this.diagnostics;
+	}
+
+	@SuppressWarnings("unchecked")
+	<T> T extension(Class<T> type) {
+		return (T) this.extensions.get(type);
+	}
+
+	<T> void setExtension(Class<T> type, T value) {
+		this.extensions.put(type, value);
+	}
+
+	@Override
+	public String toString() {
+		return "ContextRuntime[" + this.name + "]";
+	}
+
+}
