@@ -23,6 +23,7 @@ import java.sql.SQLWarning;
 import java.sql.SQLXML;
 import java.sql.Time;
 import java.sql.Timestamp;
+import java.sql.Wrapper;
 import java.time.Duration;
 import java.util.Calendar;
 import java.util.concurrent.TimeUnit;
@@ -130,8 +131,23 @@ public class JdbcHotPathBenchmarks {
 		}
 	}
 
+	/** The driver's objects wrap nothing. */
+	abstract static class Unwrapped implements Wrapper {
+
+		@Override
+		public <T> T unwrap(Class<T> iface) throws SQLException {
+			throw new SQLException("not a wrapper");
+		}
+
+		@Override
+		public boolean isWrapperFor(Class<?> iface) {
+			return false;
+		}
+
+	}
+
 	/** A driver whose connections hand out {@link NoopStatement}s and do nothing else. */
-	static final class NoopDataSource implements DataSource {
+	static final class NoopDataSource extends Unwrapped implements DataSource {
 
 		@Override
 		public Connection getConnection() {
@@ -175,16 +191,6 @@ public class JdbcHotPathBenchmarks {
 			throw new SQLFeatureNotSupportedException();
 		}
 
-		@Override
-		public <T> T unwrap(Class<T> iface) throws SQLException {
-			throw new SQLException("not a wrapper");
-		}
-
-		@Override
-		public boolean isWrapperFor(Class<?> iface) {
-			return false;
-		}
-
 	}
 
 	/**
@@ -192,7 +198,7 @@ public class JdbcHotPathBenchmarks {
 	 * the wrapper's timeout handling runs as it does on a real one. Hand-written (a proxy would
 	 * cost more than the wrapper under test); the stubs are one line each, being of no interest.
 	 */
-	static final class NoopStatement implements PreparedStatement {
+	static final class NoopStatement extends Unwrapped implements PreparedStatement {
 
 		private static final ResultSet RESULT = (ResultSet) Proxy.newProxyInstance(
 				NoopStatement.class.getClassLoader(), new Class<?>[] { ResultSet.class }, (proxy, method, args) -> null);
@@ -232,16 +238,6 @@ public class JdbcHotPathBenchmarks {
 
 		@Override
 		public boolean isClosed() {
-			return false;
-		}
-
-		@Override
-		public <T> T unwrap(Class<T> iface) throws SQLException {
-			throw new SQLException("not a wrapper");
-		}
-
-		@Override
-		public boolean isWrapperFor(Class<?> iface) {
 			return false;
 		}
 
