@@ -122,6 +122,17 @@ public class JdbcHotPathBenchmarks {
 		}
 	}
 
+	/**
+	 * A query, an update and an {@code execute()} in one: an application runs all kinds, so the
+	 * JIT cannot assume that only one kind passes through the wrapper's shared code.
+	 */
+	@Benchmark
+	public boolean executeMixed() throws SQLException {
+		try (Scope scope = this.context.attach()) {
+			return this.query.executeQuery() != null && this.update.executeUpdate() >= 0 && !this.query.execute();
+		}
+	}
+
 	/** What {@code JdbcTemplate} does per query: a statement of its own, closed after the call. */
 	@Benchmark
 	public boolean prepareExecuteClose() throws SQLException {
