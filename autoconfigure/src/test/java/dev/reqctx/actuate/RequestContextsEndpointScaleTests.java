@@ -42,7 +42,8 @@ import static org.awaitility.Awaitility.await;
  * real HTTP. Latencies are printed, not asserted.
  */
 @SpringBootTest(classes = WebTestApplication.class, webEnvironment = WebEnvironment.RANDOM_PORT,
-		properties = "management.endpoints.web.exposure.include=requestcontexts")
+		properties = { "management.endpoints.web.exposure.include=requestcontexts",
+				"management.endpoint.requestcontexts.access=unrestricted" })
 @Timeout(value = 120, threadMode = ThreadMode.SEPARATE_THREAD)
 class RequestContextsEndpointScaleTests {
 
