@@ -25,6 +25,15 @@ class ErrorResponsesIntegrationTests {
 	static final String BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8";
 
 
+	/** A request to work that outlives a 150 ms budget. */
+	static Response work(int port, String... headers) {
+		String[] all = new String[headers.length + 2];
+		all[0] = "Request-Timeout-Ms";
+		all[1] = "150";
+		System.arraycopy(headers, 0, all, 2, headers.length);
+		return new TestHttp(port).get("/work", all);
+	}
+
 	@Nested
 	@SpringBootTest(classes = ErrorHandlingTestApplication.class, webEnvironment = WebEnvironment.RANDOM_PORT,
 			properties = { "server.address=127.0.0.1", "spring.web.resources.static-locations=classpath:/errorpages/",
@@ -37,7 +46,7 @@ class ErrorResponsesIntegrationTests {
 
 		@Test
 		void aBrowserGetsTheApplicationsErrorPageWith504() {
-			Response response = new TestHttp(this.port).get("/work", "Accept", BROWSER, "Request-Timeout-Ms", "150");
+			Response response = work(this.port, "Accept", BROWSER);
 			assertThat(response.status()).isEqualTo(504);
 			assertThat(response.header("Content-Type")).startsWith("text/html");
 			assertThat(response.body()).contains("The application's own 504 page");
@@ -45,8 +54,8 @@ class ErrorResponsesIntegrationTests {
 
 		@Test
 		void anApiClientGetsAProblemWithTheApplicationsMessages() {
-			Response response = new TestHttp(this.port).get("/work", "Accept", "application/json",
-					"Request-Timeout-Ms", "150", "X-Request-Id", "api-1");
+			Response response = work(this.port, "Accept", "application/json",
+					"X-Request-Id", "api-1");
 			assertThat(response.status()).isEqualTo(504);
 			assertThat(response.header("Content-Type")).startsWith("application/problem+json");
 			JsonNode problem = response.json();
@@ -63,7 +72,7 @@ class ErrorResponsesIntegrationTests {
 
 		@Test
 		void aClientWithNoPreferenceGetsTheProblemToo() {
-			Response response = new TestHttp(this.port).get("/work", "Request-Timeout-Ms", "150");
+			Response response = work(this.port);
 			assertThat(response.status()).isEqualTo(504);
 			assertThat(response.header("Content-Type")).startsWith("application/problem+json");
 		}
@@ -82,11 +91,10 @@ class ErrorResponsesIntegrationTests {
 
 		@Test
 		void theApplicationsErrorHandlingRendersTheRightStatus() {
-			TestHttp http = new TestHttp(this.port);
-			Response page = http.get("/work", "Accept", BROWSER, "Request-Timeout-Ms", "150");
+			Response page = work(this.port, "Accept", BROWSER);
 			assertThat(page.status()).isEqualTo(504);
 			assertThat(page.body()).contains("The application's own 504 page");
-			Response api = http.get("/work", "Accept", "application/json", "Request-Timeout-Ms", "150");
+			Response api = work(this.port, "Accept", "application/json");
 			assertThat(api.status()).isEqualTo(504);
 			assertThat(api.header("Content-Type")).startsWith("application/json");
 			assertThat(api.json().get("status").asInt()).as("Boot's error body").isEqualTo(504);
@@ -105,8 +113,7 @@ class ErrorResponsesIntegrationTests {
 
 		@Test
 		void theApplicationsHandlerAnswers() {
-			Response response = new TestHttp(this.port).get("/work", "Accept", "application/json",
-					"Request-Timeout-Ms", "150");
+			Response response = work(this.port, "Accept", "application/json");
 			assertThat(response.status()).isEqualTo(504);
 			assertThat(response.json().get("handledBy").asString()).isEqualTo("application");
 		}
@@ -124,8 +131,7 @@ class ErrorResponsesIntegrationTests {
 
 		@Test
 		void itRendersTheCancellationAsAnErrorResponse() {
-			Response response = new TestHttp(this.port).get("/work", "Accept", "application/json",
-					"Request-Timeout-Ms", "150");
+			Response response = work(this.port, "Accept", "application/json");
 			assertThat(response.status()).isEqualTo(504);
 			assertThat(response.header("X-Handled-By")).isEqualTo("application-problem-handler");
 			assertThat(response.json().get("cause").asString()).isEqualTo("DEADLINE_EXCEEDED");
@@ -143,8 +149,8 @@ class ErrorResponsesIntegrationTests {
 
 		@Test
 		void bootsProblemDetailsHandlerRendersTheCancellation() {
-			Response response = new TestHttp(this.port).get("/work", "Accept", "application/json",
-					"Request-Timeout-Ms", "150", "X-Request-Id", "pd-1");
+			Response response = work(this.port, "Accept", "application/json",
+					"X-Request-Id", "pd-1");
 			assertThat(response.status()).isEqualTo(504);
 			assertThat(response.header("Content-Type")).startsWith("application/problem+json");
 			assertThat(response.json().get("requestId").asString()).isEqualTo("pd-1");
