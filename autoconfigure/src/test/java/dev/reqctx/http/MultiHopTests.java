@@ -7,6 +7,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.Map;
+import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.regex.Matcher;
@@ -33,6 +34,7 @@ import org.springframework.web.bind.annotation.RestController;
 import org.springframework.web.client.RestClient;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 /**
  * A chain of hops through a real embedded server that calls itself with Boot's
@@ -142,20 +144,17 @@ class MultiHopTests {
 	}
 
 	/** Polls the live tree until the request shows (it may not have reached the filter yet). */
-	private String contextIdOf(String requestId) throws IOException, InterruptedException {
+	private String contextIdOf(String requestId) {
 		Pattern pattern = Pattern.compile("\"id\":\"([0-9a-f]+)\"[^{}]*\"requestId\":\"" + requestId + "\"");
-		long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
-		while (true) {
-			HttpResponse<String> list = this.caller.send(
-					HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/actuator/requestcontexts")).build(),
-					HttpResponse.BodyHandlers.ofString());
-			Matcher matcher = pattern.matcher(list.body());
-			if (matcher.find()) {
-				return matcher.group(1);
-			}
-			assertThat(System.nanoTime() - deadline).as("%s listed in time: %s", requestId, list.body()).isNegative();
-			Thread.sleep(5);
-		}
+		return await(requestId + " listed").atMost(Duration.ofSeconds(5))
+			.pollInterval(Duration.ofMillis(5))
+			.until(() -> {
+				HttpResponse<String> list = this.caller.send(HttpRequest
+					.newBuilder(URI.create("http://127.0.0.1:" + port + "/actuator/requestcontexts"))
+					.build(), HttpResponse.BodyHandlers.ofString());
+				Matcher matcher = pattern.matcher(list.body());
+				return matcher.find() ? matcher.group(1) : null;
+			}, Objects::nonNull);
 	}
 
 	@SpringBootConfiguration(proxyBeanMethods = false)

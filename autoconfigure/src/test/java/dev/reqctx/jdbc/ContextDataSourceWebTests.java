@@ -28,6 +28,7 @@ import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 /**
  * Tests of JDBC cancellation as a client of the service sees it: over HTTP, with the request
@@ -99,16 +100,13 @@ class ContextDataSourceWebTests {
 				// connection starts another: end them on the server until every request is done.
 				CompletableFuture<Void> all = CompletableFuture.allOf(slow.toArray(CompletableFuture[]::new))
 					.handle((result, ex) -> null);
-				long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-				while (!all.isDone() && System.nanoTime() - deadline < 0) {
-					terminateActive(tag);
-					try {
-						all.get(100, TimeUnit.MILLISECONDS);
-					}
-					catch (TimeoutException ex) {
-						// more to end
-					}
-				}
+				await("every slow request ended").atMost(Duration.ofSeconds(30))
+					.pollDelay(Duration.ZERO)
+					.pollInterval(Duration.ofMillis(100))
+					.until(() -> {
+						terminateActive(tag);
+						return all.isDone();
+					});
 			}
 		}
 
