@@ -266,13 +266,16 @@ class ContextDataSourceH2Tests {
 		RecordingObserver observer = new RecordingObserver();
 		JdbcTemplate jdbc = new JdbcTemplate(
 				new ContextDataSource(pool(1, null), ContextDataSource.Settings.DEFAULTS, () -> observer));
+		long remainingBefore;
 		try (CancellableContext ctx = RequestContext.root().withTimeout(Duration.ofMillis(300));
 				Scope scope = ctx.attach()) {
+			remainingBefore = ctx.remainingNanos();
 			catchThrowable(() -> jdbc.queryForObject("SELECT SLEEP_MS(30000)", Integer.class));
 		}
+		// What was left when the statement started: no more than just before the call, however
+		// long a loaded machine took to get there.
 		assertThat(observer.started).singleElement()
-			.satisfies((remaining) -> assertThat(remaining).isBetween(TimeUnit.MILLISECONDS.toNanos(200),
-					TimeUnit.MILLISECONDS.toNanos(300)));
+			.satisfies((remaining) -> assertThat(remaining).isPositive().isLessThanOrEqualTo(remainingBefore));
 		assertThat(observer.cancelled).singleElement().satisfies((cancelled) -> {
 			assertThat(cancelled.cause()).isEqualTo(CancellationCause.DEADLINE_EXCEEDED);
 			assertThat(cancelled.latencyNanos()).isPositive().isLessThan(TimeUnit.SECONDS.toNanos(1));
