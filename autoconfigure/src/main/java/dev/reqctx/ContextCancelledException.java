@@ -61,7 +61,7 @@ public class ContextCancelledException extends RuntimeException {
 	 * @param failure the failure that the cancellation caused, may be {@code null}
 	 * @return the exception
 	 */
-	public static ContextCancelledException of(String contextId, CancellationCause cause, long elapsedNanos,
+	static ContextCancelledException of(String contextId, CancellationCause cause, long elapsedNanos,
 			Throwable failure) {
 		return (cause == CancellationCause.DEADLINE_EXCEEDED)
 				? new DeadlineExceededException(contextId, elapsedNanos, failure)

@@ -12,8 +12,9 @@ import org.springframework.core.env.Environment;
 
 /**
  * {@link AutoConfiguration Auto-configuration} for the reqctx core: its properties and the
- * application's {@link ContextRuntime} (its live contexts, orphan history and strict mode). Every other reqctx auto-configuration runs after this one and is off when
- * {@code reqctx.enabled=false}.
+ * application's {@link ContextRuntime} (its live contexts, orphan history and strict mode), and the
+ * check of every {@code reqctx.*} value. Every other reqctx auto-configuration runs after this
+ * one and is off when {@code reqctx.enabled=false}.
  */
 @AutoConfiguration
 @ConditionalOnBooleanProperty(name = "reqctx.enabled", matchIfMissing = true)
@@ -23,11 +24,8 @@ public final class ReqctxAutoConfiguration {
 	@Bean
 	@ConditionalOnMissingBean
 	ContextRuntime reqctxContextRuntime(ReqctxProperties properties, Environment environment) {
-		int history = properties.getTask().getLeakHistory();
-		if (history < 1) {
-			throw new IllegalArgumentException("reqctx.task.leak-history must be at least 1, but was " + history);
-		}
-		return new ContextRuntime(environment.getProperty("spring.application.name", "application"), history,
+		return new ContextRuntime(environment.getProperty("spring.application.name", "application"),
+				properties.getTask().getLeakHistory(),
 				properties.isStrict());
 	}
 

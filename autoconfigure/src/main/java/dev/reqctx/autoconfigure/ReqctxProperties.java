@@ -6,13 +6,24 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
+import org.springframework.beans.factory.InitializingBean;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 
 /**
  * Configuration properties for reqctx.
  */
 @ConfigurationProperties("reqctx")
-public class ReqctxProperties {
+public class ReqctxProperties implements InitializingBean {
+
+	/**
+	 * Checks the bound values: a value reqctx cannot use fails start-up with the property's name
+	 * and what to change.
+	 * @throws InvalidReqctxPropertyException if a value is unusable
+	 */
+	@Override
+	public void afterPropertiesSet() {
+		ReqctxPropertiesValidator.validate(this);
+	}
 
 	/**
 	 * Whether reqctx is enabled. When false nothing is registered.

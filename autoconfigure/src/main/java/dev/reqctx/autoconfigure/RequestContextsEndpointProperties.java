@@ -3,6 +3,7 @@ package dev.reqctx.autoconfigure;
 import java.util.HashSet;
 import java.util.Set;
 
+import org.springframework.beans.factory.InitializingBean;
 import org.springframework.boot.actuate.endpoint.Show;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 
@@ -10,7 +11,17 @@ import org.springframework.boot.context.properties.ConfigurationProperties;
  * Configuration properties for the {@code requestcontexts} actuator endpoint.
  */
 @ConfigurationProperties("management.endpoint.requestcontexts")
-public class RequestContextsEndpointProperties {
+public class RequestContextsEndpointProperties implements InitializingBean {
+
+	/**
+	 * Checks the bound values: a value reqctx cannot use fails start-up with the property's name
+	 * and what to change.
+	 * @throws InvalidReqctxPropertyException if a value is unusable
+	 */
+	@Override
+	public void afterPropertiesSet() {
+		ReqctxPropertiesValidator.validate(this);
+	}
 
 	/**
 	 * When to show unsanitized context values.

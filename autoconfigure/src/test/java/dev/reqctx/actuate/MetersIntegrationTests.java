@@ -55,6 +55,7 @@ class MetersIntegrationTests {
 		application = new SpringApplicationBuilder(MetersTestApplication.class)
 			.properties("server.port=0", "server.address=127.0.0.1", "spring.main.banner-mode=off",
 					"management.endpoints.web.exposure.include=requestcontexts",
+					"management.endpoint.requestcontexts.access=unrestricted",
 					"spring.http.clients.imperative.factory=jdk", "spring.http.clients.read-timeout=10s",
 					// One pool thread, so a second task queues behind the first.
 					"spring.task.execution.pool.core-size=1", "spring.task.execution.pool.max-size=1",

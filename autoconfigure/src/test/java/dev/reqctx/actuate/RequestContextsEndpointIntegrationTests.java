@@ -75,7 +75,8 @@ class RequestContextsEndpointIntegrationTests {
 
 	@Nested
 	@SpringBootTest(classes = WebTestApplication.class, webEnvironment = WebEnvironment.RANDOM_PORT,
-			properties = "management.endpoints.web.exposure.include=requestcontexts")
+			properties = { "management.endpoints.web.exposure.include=requestcontexts",
+					"management.endpoint.requestcontexts.access=unrestricted" })
 	class DefaultSettings extends EndpointTests {
 
 		@Test
@@ -175,12 +176,11 @@ class RequestContextsEndpointIntegrationTests {
 
 	@Nested
 	@SpringBootTest(classes = WebTestApplication.class, webEnvironment = WebEnvironment.RANDOM_PORT,
-			properties = { "management.endpoints.web.exposure.include=requestcontexts",
-					"management.endpoint.requestcontexts.access=read-only" })
+			properties = "management.endpoints.web.exposure.include=requestcontexts")
 	class ReadOnly extends EndpointTests {
 
 		@Test
-		void cancelIsNotAvailableWhenTheEndpointIsReadOnly() throws Exception {
+		void cancelIsNotAvailableUnlessTheUserOptsIn() throws Exception {
 			CompletableFuture<Response> response = startInFlight("ro-1", "1000");
 			String id = find("ro-1").get("id").asString();
 			assertThat(this.http.post("/actuator/requestcontexts/" + id).status()).isIn(404, 405);

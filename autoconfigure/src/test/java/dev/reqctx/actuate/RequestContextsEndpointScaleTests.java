@@ -43,7 +43,8 @@ import static org.awaitility.Awaitility.await;
  * not here.
  */
 @SpringBootTest(classes = WebTestApplication.class, webEnvironment = WebEnvironment.RANDOM_PORT,
-		properties = "management.endpoints.web.exposure.include=requestcontexts")
+		properties = { "management.endpoints.web.exposure.include=requestcontexts",
+				"management.endpoint.requestcontexts.access=unrestricted" })
 @Timeout(value = 120, threadMode = ThreadMode.SEPARATE_THREAD)
 class RequestContextsEndpointScaleTests {
 

@@ -59,6 +59,7 @@ class MultiHopTests {
 		application = new SpringApplicationBuilder(HopApplication.class)
 			.properties("server.port=0", "server.address=127.0.0.1", "spring.main.banner-mode=off",
 					"management.endpoints.web.exposure.include=requestcontexts",
+					"management.endpoint.requestcontexts.access=unrestricted",
 					"spring.http.clients.imperative.factory=jdk", "spring.http.clients.read-timeout=10s",
 					"reqctx.web.max-timeout=30s", "backend.url=" + backend.uri("/slow"))
 			.run();
