@@ -123,7 +123,9 @@ class ReqctxTaskAutoConfigurationTests {
 			.run((context) -> assertThat(context).hasFailed()
 				.getFailure()
 				.rootCause()
-				.hasMessageContaining("reqctx.task.leak-history must be at least 1"));
+				.isInstanceOfSatisfying(InvalidReqctxPropertyException.class,
+						(ex) -> assertThat(ex.getProperty()).isEqualTo("reqctx.task.leak-history"))
+				.hasMessageContaining("reqctx.task.leak-history must be at least 1, but was 0"));
 	}
 
 	@Test
