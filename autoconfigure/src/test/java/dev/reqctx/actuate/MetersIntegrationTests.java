@@ -177,8 +177,6 @@ class MetersIntegrationTests {
 		assertThat(latency.max(TimeUnit.MILLISECONDS)).isGreaterThan(0).isLessThan(2_000);
 		ValueAtPercentile[] percentiles = latency.takeSnapshot().percentileValues();
 		assertThat(percentiles).extracting(ValueAtPercentile::percentile).containsExactly(0.5, 0.95, 0.99);
-		System.out.printf("[meters] http cancel latency max %.2f ms, budget at call start %.0f ms%n",
-				latency.max(TimeUnit.MILLISECONDS), budget.max());
 	}
 
 	@Test
@@ -198,8 +196,6 @@ class MetersIntegrationTests {
 		Timer latency = registry.find("reqctx.cancel.latency").tag("operation", "jdbc").timer();
 		assertThat(latency.count()).isEqualTo(latencies + 1);
 		assertThat(latency.max(TimeUnit.MILLISECONDS)).isGreaterThan(0).isLessThan(5_000);
-		System.out.printf("[meters] jdbc cancel latency max %.2f ms, budget at statement start %.0f ms%n",
-				latency.max(TimeUnit.MILLISECONDS), budget.max());
 	}
 
 	private static double count(String name, String... tags) {

@@ -155,11 +155,9 @@ class AsyncIntegrationTests {
 		assertThat(failures).hasValue(0);
 		assertThat(mismatches).hasValue(0);
 		// Each request leaves the registry right after its response is written.
-		long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-		while (this.runtime.live().size() > 0 && System.nanoTime() - deadline < 0) {
-			Thread.sleep(5);
-		}
-		assertThat(this.runtime.live().size()).isZero();
+		await("every request left the registry").atMost(Duration.ofSeconds(10))
+			.pollInterval(Duration.ofMillis(5))
+			.until(() -> this.runtime.live().size() == 0);
 		assertThat(this.runtime.diagnostics().misuseCount()).as("no scope misuse on any thread").isEqualTo(misusesBefore);
 		assertEveryPoolThreadIsClean();
 	}
