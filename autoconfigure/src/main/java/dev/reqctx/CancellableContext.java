@@ -118,6 +118,14 @@ public final class CancellableContext extends RequestContext implements AutoClos
 	}
 
 	static CancellableContext create(RequestContext base, ContextKind kind, Object label, Deadline deadline) {
+		if (deadline != null && !deadline.isSystem()) {
+			// The timer waits on System.nanoTime(), and the start time and the parent's deadline
+			// are on that clock too: another ticker's time would fire at a meaningless moment.
+			// Refused rather than converted: a fake ticker is for testing deadline arithmetic,
+			// and a context runs in real time.
+			throw new IllegalArgumentException("A context's deadline must use Deadline.Ticker.system(), not "
+					+ deadline.ticker());
+		}
 		CancellableContext ctx = new CancellableContext(null, base, kind, label, System.nanoTime(), deadline, null,
 				false);
 		ctx.start();

@@ -156,8 +156,11 @@ public sealed class RequestContext permits CancellableContext {
 	/**
 	 * Returns a cancellable child of this context with the earlier of the given deadline and
 	 * this context's deadline.
-	 * @param deadline the child's own deadline
+	 * @param deadline the child's own deadline, on the {@linkplain Deadline.Ticker#system() system
+	 * ticker}
 	 * @return the child
+	 * @throws IllegalArgumentException if the deadline reads another ticker: the timer that
+	 * cancels contexts runs on the system clock
 	 */
 	public CancellableContext withDeadline(Deadline deadline) {
 		Objects.requireNonNull(deadline, "deadline must not be null");

@@ -1,5 +1,6 @@
 package dev.reqctx.actuate;
 
+import java.security.Principal;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
@@ -22,10 +23,12 @@ import dev.reqctx.spi.OrphanHistory;
 import dev.reqctx.spi.RequestInfo;
 import org.jspecify.annotations.Nullable;
 
+import org.springframework.boot.actuate.endpoint.Access;
 import org.springframework.boot.actuate.endpoint.OperationResponseBody;
 import org.springframework.boot.actuate.endpoint.SanitizableData;
 import org.springframework.boot.actuate.endpoint.Sanitizer;
 import org.springframework.boot.actuate.endpoint.SanitizingFunction;
+import org.springframework.boot.actuate.endpoint.SecurityContext;
 import org.springframework.boot.actuate.endpoint.Show;
 import org.springframework.boot.actuate.endpoint.annotation.Endpoint;
 import org.springframework.boot.actuate.endpoint.annotation.ReadOperation;
@@ -42,8 +45,14 @@ import org.springframework.boot.actuate.endpoint.annotation.WriteOperation;
  * all. Context values are masked
  * unless {@code management.endpoint.requestcontexts.show-values} allows them, like the
  * {@code env} endpoint; {@link SanitizingFunction} beans apply to them too.
+ *
+ * <p>The cancel is an operator's write operation and is off unless enabled, as Spring Boot
+ * treats {@code shutdown}: the endpoint's default access is read-only, and
+ * {@code management.endpoint.requestcontexts.access=unrestricted} turns the cancel on. Every
+ * cancel asked for is recorded ({@link OperatorCancelRecorder}): a log line with the caller,
+ * their address and the target, and an audit event when the application keeps them.
  */
-@Endpoint(id = "requestcontexts")
+@Endpoint(id = "requestcontexts", defaultAccess = Access.READ_ONLY)
 public class RequestContextsEndpoint {
 
 	/** Longest stack shown for a request's thread. */
@@ -55,6 +64,8 @@ public class RequestContextsEndpoint {
 	/** How many requests the list shows at most, whatever the caller asks. */
 	public static final int MAX_LIMIT = 1000;
 
+	private static final System.Logger LOGGER = System.getLogger(RequestContextsEndpoint.class.getName());
+
 	private final Sanitizer sanitizer;
 
 	private final Show showValues;
@@ -65,13 +76,16 @@ public class RequestContextsEndpoint {
 
 	private final ContextRuntime runtime;
 
+	private final List<OperatorCancelRecorder> recorders;
+
 	/**
 	 * Creates a new endpoint with the default limits, for the global runtime.
 	 * @param sanitizingFunctions functions applied to context values before display
 	 * @param showValues when to show values unmasked
 	 */
 	public RequestContextsEndpoint(Iterable<SanitizingFunction> sanitizingFunctions, Show showValues) {
-		this(ContextRuntime.global(), sanitizingFunctions, showValues, DEFAULT_LIMIT, MAX_LIMIT);
+		this(ContextRuntime.global(), sanitizingFunctions, showValues, DEFAULT_LIMIT, MAX_LIMIT,
+				List.of(OperatorCancelRecorder.LOG));
 	}
 
 	/**
@@ -81,10 +95,12 @@ public class RequestContextsEndpoint {
 	 * @param showValues when to show values unmasked
 	 * @param defaultLimit how many requests the list shows without {@code ?limit=}
 	 * @param maxLimit how many requests the list shows at most
+	 * @param recorders told about every operator cancel, in order
 	 */
 	public RequestContextsEndpoint(ContextRuntime runtime, Iterable<SanitizingFunction> sanitizingFunctions,
-			Show showValues, int defaultLimit, int maxLimit) {
+			Show showValues, int defaultLimit, int maxLimit, List<OperatorCancelRecorder> recorders) {
 		this.runtime = Objects.requireNonNull(runtime, "runtime must not be null");
+		this.recorders = List.copyOf(recorders);
 		if (maxLimit < 1) {
 			throw new IllegalArgumentException(
 					"management.endpoint.requestcontexts.max-limit must be at least 1, but was " + maxLimit);
@@ -128,12 +144,29 @@ public class RequestContextsEndpoint {
 	 */
 	@WriteOperation
 	public @Nullable CancellationDescriptor cancel(@Selector String id) {
+		// Not a SecurityContext parameter: on a write operation Boot would then expect a JSON
+		// body, and a plain POST would get 415. The web extension passes the caller.
+		return cancel(id, null, null);
+	}
+
+	@Nullable CancellationDescriptor cancel(String id, @Nullable Principal principal, @Nullable String remoteAddress) {
 		CancellableContext ctx = find(id);
-		if (ctx == null) {
-			return null;
+		boolean cancelled = (ctx != null) && ctx.cancel(CancellationCause.CANCELLED);
+		Object label = (ctx != null) ? Contexts.label(ctx) : null;
+		OperatorCancel record = new OperatorCancel(id, (ctx != null) ? ctx.id() : null,
+				(label instanceof RequestInfo) ? label.toString() : null,
+				(ctx != null) ? ctx.get(StandardKeys.REQUEST_ID) : null, cancelled,
+				(principal != null) ? principal.getName() : null, remoteAddress);
+		for (OperatorCancelRecorder recorder : this.recorders) {
+			try {
+				recorder.record(record);
+			}
+			catch (RuntimeException ex) {
+				// The cancel happened: a failing audit sink must not turn it into an error.
+				LOGGER.log(System.Logger.Level.WARNING, "Recording an operator cancel failed", ex);
+			}
 		}
-		boolean cancelled = ctx.cancel(CancellationCause.CANCELLED);
-		return new CancellationDescriptor(ctx.id(), cancelled, ctx.cause());
+		return (ctx != null) ? new CancellationDescriptor(ctx.id(), cancelled, ctx.cause()) : null;
 	}
 
 	RequestContextsDescriptor list(@Nullable Integer limit, boolean showUnsanitized) {

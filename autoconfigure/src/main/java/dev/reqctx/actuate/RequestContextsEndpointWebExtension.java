@@ -5,6 +5,7 @@ import java.util.Set;
 import dev.reqctx.actuate.RequestContextsEndpoint.CancellationDescriptor;
 import dev.reqctx.actuate.RequestContextsEndpoint.ContextDescriptor;
 import dev.reqctx.actuate.RequestContextsEndpoint.RequestContextsDescriptor;
+import jakarta.servlet.http.HttpServletRequest;
 import org.jspecify.annotations.Nullable;
 
 import org.springframework.boot.actuate.endpoint.SecurityContext;
@@ -14,6 +15,9 @@ import org.springframework.boot.actuate.endpoint.annotation.Selector;
 import org.springframework.boot.actuate.endpoint.annotation.WriteOperation;
 import org.springframework.boot.actuate.endpoint.web.WebEndpointResponse;
 import org.springframework.boot.actuate.endpoint.web.annotation.EndpointWebExtension;
+import org.springframework.util.ClassUtils;
+import org.springframework.web.context.request.RequestContextHolder;
+import org.springframework.web.context.request.ServletRequestAttributes;
 
 /**
  * {@link EndpointWebExtension @EndpointWebExtension} for the {@link RequestContextsEndpoint}:
@@ -21,6 +25,10 @@ import org.springframework.boot.actuate.endpoint.web.annotation.EndpointWebExten
  */
 @EndpointWebExtension(endpoint = RequestContextsEndpoint.class)
 public class RequestContextsEndpointWebExtension {
+
+	private static final boolean SERVLET_PRESENT = ClassUtils.isPresent(
+			"org.springframework.web.context.request.ServletRequestAttributes",
+			RequestContextsEndpointWebExtension.class.getClassLoader());
 
 	private final RequestContextsEndpoint delegate;
 
@@ -70,15 +78,29 @@ public class RequestContextsEndpointWebExtension {
 	}
 
 	/**
-	 * Cancels a context.
+	 * Cancels a context, recording who asked and from where.
 	 * @param id the context id or request id
 	 * @return the outcome, or {@code 404}
 	 */
 	@WriteOperation
 	public WebEndpointResponse<CancellationDescriptor> cancel(@Selector String id) {
-		CancellationDescriptor descriptor = this.delegate.cancel(id);
+		// The caller comes from the servlet request: a SecurityContext parameter would make Boot
+		// expect a JSON body on this POST.
+		HttpServletRequest request = currentRequest();
+		CancellationDescriptor descriptor = this.delegate.cancel(id,
+				(request != null) ? request.getUserPrincipal() : null,
+				(request != null) ? request.getRemoteAddr() : null);
 		return (descriptor != null) ? new WebEndpointResponse<>(descriptor)
 				: new WebEndpointResponse<>(WebEndpointResponse.STATUS_NOT_FOUND);
+	}
+
+	/** The servlet request the endpoint is serving, when there is one. */
+	private static @Nullable HttpServletRequest currentRequest() {
+		if (!SERVLET_PRESENT) {
+			return null;
+		}
+		return (RequestContextHolder.getRequestAttributes() instanceof ServletRequestAttributes attributes)
+				? attributes.getRequest() : null;
 	}
 
 }

@@ -1,10 +1,16 @@
 package dev.reqctx.autoconfigure;
 
+import java.util.ArrayList;
+import java.util.List;
+
 import dev.reqctx.ContextRuntime;
+import dev.reqctx.actuate.AuditEventOperatorCancelRecorder;
+import dev.reqctx.actuate.OperatorCancelRecorder;
 import dev.reqctx.actuate.RequestContextsEndpoint;
 import dev.reqctx.actuate.RequestContextsEndpointWebExtension;
 
 import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.boot.actuate.audit.AuditEventRepository;
 import org.springframework.boot.actuate.autoconfigure.endpoint.condition.ConditionalOnAvailableEndpoint;
 import org.springframework.boot.actuate.endpoint.SanitizingFunction;
 import org.springframework.boot.actuate.endpoint.annotation.Endpoint;
@@ -14,7 +20,11 @@ import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProp
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
+import org.springframework.context.ApplicationEventPublisher;
 import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+import org.springframework.core.env.Environment;
+import org.springframework.util.ClassUtils;
 
 /**
  * {@link AutoConfiguration Auto-configuration} for the {@code requestcontexts} actuator
@@ -27,12 +37,48 @@ import org.springframework.context.annotation.Bean;
 @EnableConfigurationProperties(RequestContextsEndpointProperties.class)
 public final class ReqctxEndpointAutoConfiguration {
 
+	private static final System.Logger LOGGER = System.getLogger(ReqctxEndpointAutoConfiguration.class.getName());
+
 	@Bean
 	@ConditionalOnMissingBean
 	RequestContextsEndpoint requestContextsEndpoint(ContextRuntime runtime,
-			ObjectProvider<SanitizingFunction> sanitizingFunctions, RequestContextsEndpointProperties properties) {
-		return new RequestContextsEndpoint(runtime, sanitizingFunctions.orderedStream()::iterator, properties.getShowValues(),
-				properties.getDefaultLimit(), properties.getMaxLimit());
+			ObjectProvider<SanitizingFunction> sanitizingFunctions, RequestContextsEndpointProperties properties,
+			ObjectProvider<OperatorCancelRecorder> recorders, Environment environment) {
+		warnIfCancelIsOpen(environment);
+		List<OperatorCancelRecorder> all = new ArrayList<>();
+		all.add(OperatorCancelRecorder.LOG);
+		all.addAll(recorders.orderedStream().toList());
+		return new RequestContextsEndpoint(runtime, sanitizingFunctions.orderedStream()::iterator,
+				properties.getShowValues(), properties.getDefaultLimit(), properties.getMaxLimit(), all);
+	}
+
+	/**
+	 * An operator cancel that anyone who reaches the port can call deserves a line at start-up:
+	 * the user opted in to it, perhaps without noticing that nothing guards it.
+	 */
+	private static void warnIfCancelIsOpen(Environment environment) {
+		String access = environment.getProperty("management.endpoint.requestcontexts.access",
+				environment.getProperty("management.endpoints.access.default", "read-only"));
+		if (access.replace('_', '-').equalsIgnoreCase("unrestricted") && !ClassUtils
+			.isPresent("org.springframework.security.web.SecurityFilterChain", ReqctxEndpointAutoConfiguration.class.getClassLoader())) {
+			LOGGER.log(System.Logger.Level.WARNING, "The requestcontexts endpoint's cancel operation is enabled "
+					+ "(management.endpoint.requestcontexts.access=unrestricted) and Spring Security is not on the "
+					+ "classpath: anyone who can reach the management port can cancel any request. Secure the endpoint "
+					+ "(see the README's 'Operating it safely') or set the access to read-only.");
+		}
+	}
+
+	@Configuration(proxyBeanMethods = false)
+	@ConditionalOnClass(AuditEventRepository.class)
+	@ConditionalOnBean(AuditEventRepository.class)
+	static class AuditConfiguration {
+
+		@Bean
+		@ConditionalOnMissingBean
+		AuditEventOperatorCancelRecorder reqctxOperatorCancelAuditRecorder(ApplicationEventPublisher publisher) {
+			return new AuditEventOperatorCancelRecorder(publisher);
+		}
+
 	}
 
 	@Bean

@@ -33,8 +33,10 @@ public final class Contexts {
 	 * @param parent the parent context
 	 * @param kind what the child stands for
 	 * @param label what to show for it in the tree ({@code toString()} is called when shown)
-	 * @param deadline the child's own deadline, or {@code null} to inherit the parent's
+	 * @param deadline the child's own deadline on the system ticker, or {@code null} to inherit
+	 * the parent's
 	 * @return the child
+	 * @throws IllegalArgumentException if the deadline reads another ticker
 	 */
 	public static CancellableContext newChild(RequestContext parent, ContextKind kind, Object label,
 			Deadline deadline) {

@@ -1,19 +1,25 @@
 package dev.reqctx.autoconfigure;
 
+import dev.reqctx.actuate.AuditEventOperatorCancelRecorder;
 import dev.reqctx.actuate.RequestContextsEndpoint;
 import dev.reqctx.actuate.RequestContextsEndpointWebExtension;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
+import org.springframework.boot.actuate.audit.InMemoryAuditEventRepository;
 import org.springframework.boot.actuate.autoconfigure.endpoint.EndpointAutoConfiguration;
 import org.springframework.boot.actuate.autoconfigure.endpoint.web.WebEndpointAutoConfiguration;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.test.context.runner.WebApplicationContextRunner;
+import org.springframework.boot.test.system.CapturedOutput;
+import org.springframework.boot.test.system.OutputCaptureExtension;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * Tests for {@link ReqctxEndpointAutoConfiguration}.
  */
+@ExtendWith(OutputCaptureExtension.class)
 class ReqctxEndpointAutoConfigurationTests {
 
 	private final WebApplicationContextRunner runner = new WebApplicationContextRunner()
@@ -57,6 +63,29 @@ class ReqctxEndpointAutoConfigurationTests {
 	void endpointIsNotRegisteredWhenReqctxIsDisabled() {
 		this.runner.withPropertyValues("management.endpoints.web.exposure.include=requestcontexts", "reqctx.enabled=false")
 			.run((context) -> assertThat(context).doesNotHaveBean(RequestContextsEndpoint.class));
+	}
+
+	@Test
+	void operatorCancelsAreAuditedOnlyWhenTheApplicationKeepsAuditEvents() {
+		this.runner.withPropertyValues("management.endpoints.web.exposure.include=requestcontexts")
+			.run((context) -> assertThat(context).doesNotHaveBean(AuditEventOperatorCancelRecorder.class));
+		this.runner.withPropertyValues("management.endpoints.web.exposure.include=requestcontexts")
+			.withBean(InMemoryAuditEventRepository.class)
+			.run((context) -> assertThat(context).hasSingleBean(AuditEventOperatorCancelRecorder.class));
+	}
+
+	@Test
+	void enablingTheCancelWithoutSpringSecurityIsWarnedAboutAtStartup(CapturedOutput output) {
+		this.runner.withPropertyValues("management.endpoints.web.exposure.include=requestcontexts")
+			.run((context) -> assertThat(context).hasSingleBean(RequestContextsEndpoint.class));
+		assertThat(output).doesNotContain("cancel operation is enabled");
+		this.runner
+			.withPropertyValues("management.endpoints.web.exposure.include=requestcontexts",
+					// Upper case: the runner has no relaxed enum conversion, an application has.
+					"management.endpoint.requestcontexts.access=UNRESTRICTED")
+			.run((context) -> assertThat(context).hasSingleBean(RequestContextsEndpoint.class));
+		assertThat(output).contains("The requestcontexts endpoint's cancel operation is enabled")
+			.contains("Spring Security is not on the classpath");
 	}
 
 }

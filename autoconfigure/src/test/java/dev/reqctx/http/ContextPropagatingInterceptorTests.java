@@ -86,9 +86,6 @@ class ContextPropagatingInterceptorTests {
 			.satisfies((event) -> assertThat(event.cause()).isEqualTo(CancellationCause.DEADLINE_EXCEEDED));
 		assertThat(observer.started).singleElement()
 			.satisfies((remaining) -> assertThat(remaining).isBetween(1L, TimeUnit.MILLISECONDS.toNanos(200)));
-		System.out.printf("[abort-latency] %s: caller returned %.1f ms, server saw close %.1f ms after the deadline"
-				+ " (signal to return: %.1f ms)%n", factory, (returned - deadline) / 1e6, (closed - deadline) / 1e6,
-				observer.cancelled.get(0).latencyNanos() / 1e6);
 	}
 
 	@ParameterizedTest(name = "{0}")

@@ -7,6 +7,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.Map;
+import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.regex.Matcher;
@@ -33,6 +34,7 @@ import org.springframework.web.bind.annotation.RestController;
 import org.springframework.web.client.RestClient;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 /**
  * A chain of hops through a real embedded server that calls itself with Boot's
@@ -57,6 +59,7 @@ class MultiHopTests {
 		application = new SpringApplicationBuilder(HopApplication.class)
 			.properties("server.port=0", "server.address=127.0.0.1", "spring.main.banner-mode=off",
 					"management.endpoints.web.exposure.include=requestcontexts",
+					"management.endpoint.requestcontexts.access=unrestricted",
 					"spring.http.clients.imperative.factory=jdk", "spring.http.clients.read-timeout=10s",
 					"reqctx.web.max-timeout=30s", "backend.url=" + backend.uri("/slow"))
 			.run();
@@ -109,14 +112,15 @@ class MultiHopTests {
 		assertThat(Duration.ofNanos(elapsed)).isLessThan(Duration.ofSeconds(1));
 		Map<Integer, Long> budgets = application.getBean(HopController.class).budgets;
 		long firstHopDeadline = application.getBean(HopController.class).deadlines.get(3);
-		System.out.printf("[multi-hop] budgets by depth %s; caller got %d after %.1f ms; backend closed %.1f ms"
-				+ " after the first hop's deadline%n", budgets, response.statusCode(), elapsed / 1e6,
-				(closed - firstHopDeadline) / 1e6);
 		assertThat(budgets.get(3)).isEqualTo(500);
 		assertThat(budgets.get(2)).isPositive().isLessThan(budgets.get(3));
 		assertThat(budgets.get(1)).isPositive().isLessThan(budgets.get(2));
-		// The last hop's downstream work stopped within 200 ms of the first hop's deadline.
-		assertThat(Duration.ofNanos(closed - firstHopDeadline)).isLessThan(Duration.ofMillis(200));
+		// The last hop's own budget, the smallest, ends its downstream call before the first hop's
+		// deadline; the abort itself takes a few milliseconds. The margin is the 500 ms the other
+		// abort bounds of this class allow for two loaded cores.
+		assertThat(Duration.ofNanos(closed - firstHopDeadline))
+			.as("the backend saw the close within 500 ms of the first hop's deadline (budgets by depth %s)", budgets)
+			.isLessThan(Duration.ofMillis(500));
 	}
 
 	@Test
@@ -142,20 +146,17 @@ class MultiHopTests {
 	}
 
 	/** Polls the live tree until the request shows (it may not have reached the filter yet). */
-	private String contextIdOf(String requestId) throws IOException, InterruptedException {
+	private String contextIdOf(String requestId) {
 		Pattern pattern = Pattern.compile("\"id\":\"([0-9a-f]+)\"[^{}]*\"requestId\":\"" + requestId + "\"");
-		long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
-		while (true) {
-			HttpResponse<String> list = this.caller.send(
-					HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/actuator/requestcontexts")).build(),
-					HttpResponse.BodyHandlers.ofString());
-			Matcher matcher = pattern.matcher(list.body());
-			if (matcher.find()) {
-				return matcher.group(1);
-			}
-			assertThat(System.nanoTime() - deadline).as("%s listed in time: %s", requestId, list.body()).isNegative();
-			Thread.sleep(5);
-		}
+		return await(requestId + " listed").atMost(Duration.ofSeconds(5))
+			.pollInterval(Duration.ofMillis(5))
+			.until(() -> {
+				HttpResponse<String> list = this.caller.send(HttpRequest
+					.newBuilder(URI.create("http://127.0.0.1:" + port + "/actuator/requestcontexts"))
+					.build(), HttpResponse.BodyHandlers.ofString());
+				Matcher matcher = pattern.matcher(list.body());
+				return matcher.find() ? matcher.group(1) : null;
+			}, Objects::nonNull);
 	}
 
 	@SpringBootConfiguration(proxyBeanMethods = false)

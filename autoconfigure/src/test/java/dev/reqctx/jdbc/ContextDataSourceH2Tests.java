@@ -11,7 +11,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
-import java.util.function.BooleanSupplier;
 import javax.sql.DataSource;
 
 import com.zaxxer.hikari.HikariConfig;
@@ -39,6 +38,7 @@ import org.springframework.transaction.support.TransactionTemplate;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
 import static org.assertj.core.api.Assertions.catchThrowable;
+import static org.awaitility.Awaitility.await;
 
 /**
  * Tests for {@link ContextDataSource} on an embedded H2 database behind HikariCP.
@@ -47,6 +47,11 @@ import static org.assertj.core.api.Assertions.catchThrowable;
 class ContextDataSourceH2Tests {
 
 	private static final AtomicInteger DATABASES = new AtomicInteger();
+
+	private static final Duration WAIT = Duration.ofSeconds(10);
+
+	/** Often enough to see a statement that runs for a few hundred milliseconds. */
+	private static final Duration POLL = Duration.ofMillis(5);
 
 	private HikariDataSource pool;
 
@@ -131,7 +136,7 @@ class ContextDataSourceH2Tests {
 		try (CancellableContext ctx = RequestContext.root().withCancel()) {
 			CompletableFuture<Throwable> outcome = CompletableFuture.supplyAsync(
 					() -> catchThrowable(() -> ctx.wrap(() -> jdbc.queryForObject("SELECT SLEEP_MS(30000)", Integer.class)).call()));
-			awaitTrue(() -> runningSql(ctx).contains("SELECT SLEEP_MS(30000)"));
+			await().atMost(WAIT).pollInterval(POLL).until(() -> runningSql(ctx).contains("SELECT SLEEP_MS(30000)"));
 			ctx.cancel();
 			Throwable thrown = outcome.get(2, TimeUnit.SECONDS);
 			ContextCancelledException cancelled = ContextCancelledException.findIn(thrown);
@@ -177,7 +182,7 @@ class ContextDataSourceH2Tests {
 		try (CancellableContext ctx = RequestContext.root().withTimeout(Duration.ofMillis(1));
 				Scope scope = ctx.attach()) {
 			// Whether or not the timer got there first, the outcome is the same.
-			awaitTrue(() -> ctx.remainingNanos() <= 0);
+			await().atMost(WAIT).pollInterval(POLL).until(() -> ctx.remainingNanos() <= 0);
 			Throwable thrown = catchThrowable(dataSource::getConnection);
 			assertThat(thrown).isInstanceOf(ContextCancelledSQLException.class);
 			assertThat(ContextCancelledException.findIn(thrown)).isInstanceOf(DeadlineExceededException.class);
@@ -231,7 +236,7 @@ class ContextDataSourceH2Tests {
 					return jdbc.queryForObject("SELECT SLEEP_MS(?) AS SLEPT_FOR_A_WHILE", Integer.class, 400);
 				}
 			});
-			awaitTrue(() -> !runningSql(ctx).isEmpty());
+			await().atMost(WAIT).pollInterval(POLL).until(() -> !runningSql(ctx).isEmpty());
 			ContextTree.OperationView op = Contexts.tree(ctx).operations().get(0);
 			assertThat(op.kind()).isEqualTo("jdbc");
 			assertThat(op.description()).isEqualTo("SELECT SLEEP_MS(?) A...");
@@ -261,13 +266,16 @@ class ContextDataSourceH2Tests {
 		RecordingObserver observer = new RecordingObserver();
 		JdbcTemplate jdbc = new JdbcTemplate(
 				new ContextDataSource(pool(1, null), ContextDataSource.Settings.DEFAULTS, () -> observer));
+		long remainingBefore;
 		try (CancellableContext ctx = RequestContext.root().withTimeout(Duration.ofMillis(300));
 				Scope scope = ctx.attach()) {
+			remainingBefore = ctx.remainingNanos();
 			catchThrowable(() -> jdbc.queryForObject("SELECT SLEEP_MS(30000)", Integer.class));
 		}
+		// What was left when the statement started: no more than just before the call, however
+		// long a loaded machine took to get there.
 		assertThat(observer.started).singleElement()
-			.satisfies((remaining) -> assertThat(remaining).isBetween(TimeUnit.MILLISECONDS.toNanos(200),
-					TimeUnit.MILLISECONDS.toNanos(300)));
+			.satisfies((remaining) -> assertThat(remaining).isPositive().isLessThanOrEqualTo(remainingBefore));
 		assertThat(observer.cancelled).singleElement().satisfies((cancelled) -> {
 			assertThat(cancelled.cause()).isEqualTo(CancellationCause.DEADLINE_EXCEEDED);
 			assertThat(cancelled.latencyNanos()).isPositive().isLessThan(TimeUnit.SECONDS.toNanos(1));
@@ -350,7 +358,7 @@ class ContextDataSourceH2Tests {
 		try (CancellableContext ctx = RequestContext.root().withCancel()) {
 			CompletableFuture<Throwable> outcome = CompletableFuture.supplyAsync(
 					() -> catchThrowable(() -> ctx.wrap(() -> jdbc.queryForObject("SELECT SLEEP_MS(30000)", Integer.class)).call()));
-			awaitTrue(() -> !runningSql(ctx).isEmpty());
+			await().atMost(WAIT).pollInterval(POLL).until(() -> !runningSql(ctx).isEmpty());
 			ctx.cancel();
 			Throwable thrown = outcome.get(3, TimeUnit.SECONDS);
 			assertThat(ContextCancelledException.findIn(thrown)).isNotNull();
@@ -371,9 +379,9 @@ class ContextDataSourceH2Tests {
 			// H2's abort() does nothing, so the statement runs to its end; PostgreSQL's closes the socket.
 			CompletableFuture<Throwable> outcome = CompletableFuture.supplyAsync(
 					() -> catchThrowable(() -> ctx.wrap(() -> jdbc.queryForObject("SELECT SLEEP_MS(1500)", Integer.class)).call()));
-			awaitTrue(() -> !runningSql(ctx).isEmpty());
+			await().atMost(WAIT).pollInterval(POLL).until(() -> !runningSql(ctx).isEmpty());
 			ctx.cancel();
-			awaitTrue(() -> lossy.abortCalls.get() == 1);
+			await().atMost(WAIT).pollInterval(POLL).until(() -> lossy.abortCalls.get() == 1);
 			assertThat(lossy.cancelCalls.get()).isGreaterThan(2);
 			outcome.get(5, TimeUnit.SECONDS);
 		}
@@ -442,14 +450,6 @@ class ContextDataSourceH2Tests {
 			.filter((op) -> op.kind().equals("jdbc") && !op.description().equals("waiting for a connection"))
 			.map(ContextTree.OperationView::description)
 			.toList();
-	}
-
-	static void awaitTrue(BooleanSupplier condition) throws InterruptedException {
-		long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-		while (!condition.getAsBoolean()) {
-			assertThat(System.nanoTime() - deadline).as("waited 10 s for a condition").isNegative();
-			Thread.sleep(5);
-		}
 	}
 
 }

@@ -31,6 +31,7 @@ public class JdbcWebTestApplication {
 		registry.add("spring.datasource.password", pg::password);
 		registry.add("spring.datasource.hikari.maximum-pool-size", () -> "5");
 		registry.add("management.endpoints.web.exposure.include", () -> "requestcontexts");
+		registry.add("management.endpoint.requestcontexts.access", () -> "unrestricted");
 	}
 
 	@RestController

@@ -114,8 +114,12 @@ class MdcIntegrationTests {
 		JsonNode body = this.http.get("/mdc/task", "X-Request-Id", "mdc-task", "Request-Timeout-Ms", "3000").json();
 		JsonNode task = body.get("task");
 		assertThat(task.get(MdcContextBinder.REQUEST_ID).asString()).isEqualTo("mdc-task");
-		assertThat(task.get(MdcContextBinder.DEADLINE).asLong())
-			.isCloseTo(body.get("handler").get(MdcContextBinder.DEADLINE).asLong(), org.assertj.core.data.Offset.offset(2L));
+		// Both name the request's one deadline, each converting it to epoch milliseconds with clock
+		// reads of its own: a preemption between those reads shifts the result (tens of
+		// milliseconds on two loaded cores).
+		assertThat(task.get(MdcContextBinder.DEADLINE).asLong()).as("the request's deadline, within 100 ms")
+			.isCloseTo(body.get("handler").get(MdcContextBinder.DEADLINE).asLong(),
+					org.assertj.core.data.Offset.offset(100L));
 		assertThat(task.has("app.user")).as("the pool thread has none of the request thread's own MDC").isFalse();
 		awaitDispatches("mdc-task", DispatcherType.REQUEST);
 		assertThat(poolThreadMdc()).isEmpty();

@@ -73,10 +73,8 @@ class TaskCancellationPostgresTests {
 				}
 			}
 			assertThat(this.postgres.awaitActive(SLEEP, 3, Duration.ofSeconds(10))).isTrue();
-			long cancelledAt = System.nanoTime();
 			request.cancel(CancellationCause.CANCELLED);
 			assertThat(this.postgres.awaitNoActive(SLEEP, Duration.ofSeconds(1))).isTrue();
-			long goneMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - cancelledAt);
 			for (Future<Integer> sleep : sleeps) {
 				try {
 					sleep.get(5, TimeUnit.SECONDS);
@@ -87,7 +85,6 @@ class TaskCancellationPostgresTests {
 						.satisfies((c) -> assertThat(c.getCancellationCause()).isEqualTo(CancellationCause.CANCELLED));
 				}
 			}
-			System.out.println("[task-cancel] executor: 3 statements gone " + goneMs + " ms after the cancel");
 			request.close();
 		}
 		finally {
@@ -108,14 +105,15 @@ class TaskCancellationPostgresTests {
 					.supplyAsync(() -> jdbc.queryForObject("select 2 from pg_sleep(30)", Integer.class), plain);
 				both = a.thenCombine(b, Integer::sum);
 			}
-			long start = System.nanoTime();
 			assertThat(both).failsWithin(Duration.ofSeconds(5))
 				.withThrowableThat()
 				.satisfies((ex) -> assertThat(ContextCancelledException.findIn(ex)).isNotNull()
 					.satisfies((c) -> assertThat(c.getCancellationCause()).isEqualTo(CancellationCause.DEADLINE_EXCEEDED)));
-			assertThat(this.postgres.awaitNoActive(SLEEP, Duration.ofMillis(500))).isTrue();
-			System.out.println("[task-cancel] CompletableFuture: failed and gone "
-					+ TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start) + " ms after the chain was joined");
+			// The same margin as for the executor above: 50-400 ms per PostgreSQL cancel attempt
+			// on two loaded cores, retried every 100 ms.
+			assertThat(this.postgres.awaitNoActive(SLEEP, Duration.ofSeconds(1)))
+				.as("both statements gone within 1 s of the chain failing")
+				.isTrue();
 			request.close();
 		}
 		finally {

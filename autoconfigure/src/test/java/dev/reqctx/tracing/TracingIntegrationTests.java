@@ -29,7 +29,8 @@ import static org.awaitility.Awaitility.await;
  * and the span records the budget and why the request was cancelled. Over real HTTP.
  */
 @SpringBootTest(classes = TracingTestApplication.class, webEnvironment = WebEnvironment.RANDOM_PORT,
-		properties = "management.endpoints.web.exposure.include=requestcontexts")
+		properties = { "management.endpoints.web.exposure.include=requestcontexts",
+				"management.endpoint.requestcontexts.access=unrestricted" })
 class TracingIntegrationTests {
 
 	@LocalServerPort

@@ -1,8 +1,8 @@
 package dev.reqctx.web;
 
+import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.function.BooleanSupplier;
 
 import dev.reqctx.ContextRuntime;
 import dev.reqctx.LiveContexts;
@@ -20,6 +20,7 @@ import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.web.server.LocalServerPort;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 /**
  * Tests for the request context filter over real HTTP: deadlines, budget headers, request ids,
@@ -51,7 +52,9 @@ class RequestContextFilterIntegrationTests {
 
 	@AfterEach
 	void registryIsEmptyAfterEveryRequest() {
-		awaitTrue(() -> this.runtime.live().size() == 0, "no request context left in the registry");
+		await("no request context left in the registry").atMost(Duration.ofSeconds(10))
+			.pollInterval(Duration.ofMillis(5))
+			.until(() -> this.runtime.live().size() == 0);
 	}
 
 	@Test
@@ -194,7 +197,9 @@ class RequestContextFilterIntegrationTests {
 	@Test
 	void concurrentRequestsAreAllRegisteredWhileInFlightAndGoneAfterwards() throws Exception {
 		CompletableFuture<Response> inFlight = this.http.getAsync("/test/await-cancel", "Request-Timeout-Ms", "1500");
-		awaitTrue(() -> this.runtime.live().size() == 1, "the request is registered while in flight");
+		await("the request is registered while in flight").atMost(Duration.ofSeconds(10))
+			.pollInterval(Duration.ofMillis(5))
+			.until(() -> this.runtime.live().size() == 1);
 		assertThat(inFlight.get(10, TimeUnit.SECONDS).status()).isEqualTo(504);
 	}
 
@@ -214,23 +219,6 @@ class RequestContextFilterIntegrationTests {
 
 	private static String abbreviate(String value) {
 		return (value.length() > 24) ? value.substring(0, 24) + "...(" + value.length() + " chars)" : value;
-	}
-
-	static void awaitTrue(BooleanSupplier condition, String description) {
-		long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-		while (!condition.getAsBoolean()) {
-			if (System.nanoTime() - deadline > 0) {
-				throw new AssertionError("Timed out waiting until " + description);
-			}
-			Thread.onSpinWait();
-			try {
-				Thread.sleep(2);
-			}
-			catch (InterruptedException ex) {
-				Thread.currentThread().interrupt();
-				throw new AssertionError(ex);
-			}
-		}
 	}
 
 }

@@ -55,6 +55,7 @@ class TwoApplicationsTests {
 		return new SpringApplicationBuilder(WebTestApplication.class)
 			.properties("spring.application.name=" + name, "server.port=0", "server.address=127.0.0.1",
 					"spring.main.banner-mode=off", "management.endpoints.web.exposure.include=requestcontexts",
+					"management.endpoint.requestcontexts.access=unrestricted",
 					"reqctx.task.leak-history=" + leakHistory)
 			.run();
 	}

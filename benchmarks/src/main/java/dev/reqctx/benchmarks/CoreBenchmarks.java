@@ -67,6 +67,10 @@ public class CoreBenchmarks {
 
 	private io.opentelemetry.context.Scope otelBound;
 
+	private CancellableContext reqctxTimed;
+
+	private Context.CancellableContext grpcTimed;
+
 	@Setup(Level.Trial)
 	public void setUp() {
 		this.reqctxContext = RequestContext.root().withValue(REQCTX_KEY, "acme");
@@ -80,10 +84,14 @@ public class CoreBenchmarks {
 		this.bound = this.reqctxContext.attach();
 		this.grpcPrevious = this.grpcContext.attach();
 		this.otelBound = this.otelContext.makeCurrent();
+		this.reqctxTimed = this.reqctxContext.withTimeout(Duration.ofHours(1));
+		this.grpcTimed = this.grpcContext.withDeadlineAfter(1, TimeUnit.HOURS, GRPC_SCHEDULER);
 	}
 
 	@TearDown(Level.Trial)
 	public void tearDown() {
+		this.grpcTimed.cancel(null);
+		this.reqctxTimed.close();
 		this.otelBound.close();
 		this.grpcContext.detach(this.grpcPrevious);
 		this.bound.close();
@@ -204,6 +212,18 @@ public class CoreBenchmarks {
 	public boolean grpcWithCancelCancel() {
 		Context.CancellableContext ctx = this.grpcContext.withCancellation();
 		return ctx.cancel(null);
+	}
+
+	// The time left before a context's deadline: what every SQL statement and outbound call reads.
+
+	@Benchmark
+	public long reqctxRemainingNanos() {
+		return this.reqctxTimed.remainingNanos();
+	}
+
+	@Benchmark
+	public long grpcTimeRemaining() {
+		return this.grpcTimed.getDeadline().timeRemaining(TimeUnit.NANOSECONDS);
 	}
 
 }

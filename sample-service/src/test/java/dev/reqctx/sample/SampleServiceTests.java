@@ -1,5 +1,7 @@
 package dev.reqctx.sample;
 
+import java.time.Duration;
+import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
@@ -17,6 +19,7 @@ import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.web.server.LocalServerPort;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 /**
  * The sample service on its embedded H2 database, over real HTTP: the contract of its demo
@@ -67,23 +70,18 @@ class SampleServiceTests {
 		JsonNode first = awaitListed("sleepy");
 		assertThat(first.get("path").asString()).isEqualTo("/demo/sleep");
 		long firstRemaining = first.get("remainingMs").asLong();
-		long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-		JsonNode later = first;
-		while (later != null && later.get("remainingMs").asLong() >= firstRemaining && System.nanoTime() < deadline) {
-			Thread.sleep(20);
-			later = listed("sleepy");
-		}
+		JsonNode later = await("the budget shrinks, or the request ends").atMost(Duration.ofSeconds(5))
+			.pollInterval(Duration.ofMillis(20))
+			.until(() -> listed("sleepy"), (node) -> node == null || node.get("remainingMs").asLong() < firstRemaining);
 		assertThat(later).as("still in flight").isNotNull();
 		assertThat(later.get("remainingMs").asLong()).isLessThan(firstRemaining);
 		Response response = sleep.get(10, TimeUnit.SECONDS);
 		assertThat(response.status()).isEqualTo(200);
 		assertThat(response.json().get("sleptMs").asLong()).isGreaterThanOrEqualTo(1_500L);
 		// The request leaves the tree right after its response is written.
-		long gone = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-		while ((listed("sleepy") != null || this.runtime.live().size() > 1) && System.nanoTime() - gone < 0) {
-			Thread.sleep(5);
-		}
-		assertThat(listed("sleepy")).isNull();
+		await("the finished request left the tree").atMost(Duration.ofSeconds(5))
+			.pollInterval(Duration.ofMillis(5))
+			.until(() -> listed("sleepy") == null);
 	}
 
 	@Test
@@ -121,10 +119,9 @@ class SampleServiceTests {
 		Response response = this.http.get("/demo/orphan?seconds=2", "X-Request-Id", "orphan-sample");
 		assertThat(response.status()).isEqualTo(200);
 		// The request's end (and so the leak record) may come a moment after its response.
-		long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-		while (this.runtime.orphans().count() == before && System.nanoTime() - deadline < 0) {
-			Thread.sleep(5);
-		}
+		await("the orphan is recorded").atMost(Duration.ofSeconds(5))
+			.pollInterval(Duration.ofMillis(5))
+			.until(() -> this.runtime.orphans().count() > before);
 		JsonNode leaks = this.http.get("/actuator/requestcontexts").json().get("leaks");
 		assertThat(this.runtime.orphans().count()).isEqualTo(before + 1);
 		JsonNode leak = leaks.get(0);
@@ -138,14 +135,10 @@ class SampleServiceTests {
 		assertThat(this.http.get("/demo/sleep?seconds=abc").status()).isEqualTo(400);
 	}
 
-	private JsonNode awaitListed(String requestId) throws InterruptedException {
-		long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-		JsonNode found;
-		while ((found = listed(requestId)) == null) {
-			assertThat(System.nanoTime() - deadline).as("listed in time").isNegative();
-			Thread.sleep(5);
-		}
-		return found;
+	private JsonNode awaitListed(String requestId) {
+		return await(requestId + " listed").atMost(Duration.ofSeconds(10))
+			.pollInterval(Duration.ofMillis(5))
+			.until(() -> listed(requestId), Objects::nonNull);
 	}
 
 	private JsonNode listed(String requestId) {
