@@ -205,8 +205,10 @@ public class ReqctxProperties implements InitializingBean {
 		private String requestIdHeader = "X-Request-Id";
 
 		/**
-		 * Whether to answer requests that failed because their context was cancelled with an
-		 * RFC 9457 problem: 504 for an exceeded deadline, 503 otherwise.
+		 * Whether requests that failed because their context was cancelled get an RFC 9457
+		 * problem body when the client does not prefer HTML. When false, the application's
+		 * error handling renders them; either way the status is 504 for an exceeded deadline and
+		 * 503 otherwise, and browsers get the application's error page.
 		 */
 		private boolean problemResponses = true;
 

@@ -6,6 +6,7 @@ import dev.reqctx.spi.ThreadContextBinder;
 import dev.reqctx.task.ContextTaskDecorator;
 import dev.reqctx.task.TaskWrapper;
 
+import org.springframework.aop.interceptor.AsyncUncaughtExceptionHandler;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProperty;
@@ -13,7 +14,9 @@ import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
 import org.springframework.boot.autoconfigure.task.TaskExecutionAutoConfiguration;
 import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
 import org.springframework.core.task.TaskDecorator;
+import org.springframework.scheduling.annotation.AsyncConfigurer;
 
 /**
  * {@link AutoConfiguration Auto-configuration} for running tasks in their request's context:
@@ -42,6 +45,30 @@ public final class ReqctxTaskAutoConfiguration {
 	@ConditionalOnMissingBean(ContextTaskDecorator.class)
 	ContextTaskDecorator reqctxTaskDecorator(TaskWrapper tasks) {
 		return new ContextTaskDecorator(tasks, "async");
+	}
+
+	/**
+	 * A {@code void} {@code @Async} method stopped by its context's cancellation (an orphan
+	 * cancelled by design) gets one line, not Spring's ERROR with a stack. Only when the
+	 * application has no {@code AsyncConfigurer} of its own: then its handler applies.
+	 */
+	@Configuration(proxyBeanMethods = false)
+	@ConditionalOnClass(AsyncConfigurer.class)
+	@ConditionalOnMissingBean(AsyncConfigurer.class)
+	static class AsyncExceptionConfiguration {
+
+		@Bean
+		AsyncConfigurer reqctxAsyncConfigurer() {
+			return new AsyncConfigurer() {
+
+				@Override
+				public AsyncUncaughtExceptionHandler getAsyncUncaughtExceptionHandler() {
+					return new CancelledAsyncTaskHandler();
+				}
+
+			};
+		}
+
 	}
 
 	/** Resolves the observer on first use: the meter registry may be created after this bean. */

@@ -84,17 +84,17 @@ public final class ReqctxWebAutoConfiguration {
 
 	@Configuration(proxyBeanMethods = false)
 	@ConditionalOnClass(DispatcherServlet.class)
-	@ConditionalOnBooleanProperty(name = "reqctx.web.problem-responses", matchIfMissing = true)
 	static class ProblemResponseConfiguration {
 
 		@Bean
 		@ConditionalOnMissingBean
-		ContextCancelledExceptionResolver contextCancelledExceptionResolver() {
+		ContextCancelledExceptionResolver contextCancelledExceptionResolver(ReqctxProperties properties) {
 			// Before @ExceptionHandler methods (order 0), so a generic handler cannot turn a
-			// cancelled request into a 500.
-			return new ContextCancelledExceptionResolver(Ordered.HIGHEST_PRECEDENCE + 10);
+			// cancelled request into a 500; it hands the cancellation to the application's own
+			// handlers for reqctx's exceptions and for Spring's error responses.
+			return new ContextCancelledExceptionResolver(Ordered.HIGHEST_PRECEDENCE + 10,
+					properties.getWeb().isProblemResponses());
 		}
 
 	}
-
 }

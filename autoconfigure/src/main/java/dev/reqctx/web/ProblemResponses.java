@@ -24,12 +24,17 @@ final class ProblemResponses {
 		return (cause == CancellationCause.DEADLINE_EXCEEDED) ? 504 : 503;
 	}
 
+	/** The detail of a cancellation's problem when the application's messages say nothing else. */
+	static String detailFor(CancellationCause cause) {
+		return (cause == CancellationCause.DEADLINE_EXCEEDED) ? "The request's deadline passed before it finished."
+				: "The request was cancelled (" + cause + ") before it finished.";
+	}
+
 	static void writeCancelled(HttpServletResponse response, ContextCancelledException ex, String requestId,
 			String traceId) throws IOException {
 		int status = statusFor(ex.getCancellationCause());
 		String title = (status == 504) ? "Gateway Timeout" : "Service Unavailable";
-		String detail = (status == 504) ? "The request's deadline passed before it finished."
-				: "The request was cancelled (" + ex.getCancellationCause() + ") before it finished.";
+		String detail = detailFor(ex.getCancellationCause());
 		StringBuilder json = new StringBuilder(256);
 		json.append("{\"type\":\"about:blank\",\"title\":\"").append(title).append("\",\"status\":").append(status);
 		json.append(",\"detail\":\"").append(detail).append('"');

@@ -261,7 +261,7 @@ public final class RequestContextFilter implements Filter {
 	 */
 	private boolean answerCancelled(CancellableContext ctx, HttpServletRequest request, HttpServletResponse response,
 			Throwable ex) throws IOException {
-		if (!this.settings.problemResponses() || response.isCommitted()) {
+		if (response.isCommitted()) {
 			return false;
 		}
 		ContextCancelledException cancelled = ContextCancelledException.findIn(ex);
@@ -274,9 +274,14 @@ public final class RequestContextFilter implements Filter {
 			// cancelled" error, an interrupted wait): the cancellation is the real reason.
 			cancelled = Contexts.cancellationException(ctx, ex);
 		}
+		request.setAttribute(CANCELLED_ATTRIBUTE, cancelled);
+		if (!this.settings.problemResponses() || ContextCancelledExceptionResolver.prefersHtml(request)) {
+			// The application's error page (Boot's error controller), with the right status.
+			response.sendError(ProblemResponses.statusFor(cancelled.getCancellationCause()));
+			return true;
+		}
 		ProblemResponses.writeCancelled(response, cancelled, ctx.get(StandardKeys.REQUEST_ID),
 				ctx.get(StandardKeys.TRACE_ID));
-		request.setAttribute(CANCELLED_ATTRIBUTE, cancelled);
 		return true;
 	}
 

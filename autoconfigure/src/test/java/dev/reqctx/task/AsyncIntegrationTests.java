@@ -20,11 +20,14 @@ import dev.reqctx.testsupport.TestHttp.Response;
 import dev.reqctx.testsupport.TestHttp;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import tools.jackson.databind.JsonNode;
 
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest.WebEnvironment;
 import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.boot.test.system.CapturedOutput;
+import org.springframework.boot.test.system.OutputCaptureExtension;
 import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.scheduling.concurrent.ThreadPoolTaskExecutor;
 
@@ -36,6 +39,7 @@ import static org.awaitility.Awaitility.await;
  * the task sees its request's context, orphans are reported in actuator, and under load no
  * request ever sees another's values.
  */
+@ExtendWith(OutputCaptureExtension.class)
 @SpringBootTest(classes = AsyncTestApplication.class, webEnvironment = WebEnvironment.RANDOM_PORT,
 		properties = { "server.tomcat.threads.max=8", "spring.task.execution.pool.core-size=4",
 				"spring.task.execution.pool.max-size=4", "reqctx.task.capture-stacks=true",
@@ -156,6 +160,24 @@ class AsyncIntegrationTests {
 			.until(() -> this.runtime.live().size() == 0);
 		assertThat(this.runtime.diagnostics().misuseCount()).as("no scope misuse on any thread").isEqualTo(misusesBefore);
 		assertEveryPoolThreadIsClean();
+	}
+
+	@Test
+	void anOrphanThatFailsBecauseItWasCancelledLogsOneWarningAndNoStack(CapturedOutput output) throws Exception {
+		AsyncTestApplication.AsyncController.orphanStarted = new CountDownLatch(1);
+		AsyncTestApplication.AsyncController.orphanStopped = new CountDownLatch(1);
+		assertThat(this.http.get("/async/orphan-that-fails", "X-Request-Id", "orphan-fails-1").status())
+			.isEqualTo(200);
+		assertThat(AsyncTestApplication.AsyncController.orphanStopped.await(10, TimeUnit.SECONDS)).isTrue();
+		// The failure is handled on the pool thread, inside the task: wait until no task runs.
+		await().atMost(Duration.ofSeconds(5)).until(() -> this.applicationTaskExecutor.getActiveCount() == 0);
+		assertThat(this.runtime.orphans().count()).isEqualTo(this.orphansBefore + 1);
+		String log = output.getAll();
+		assertThat(log.lines().filter((line) -> line.contains("outlived its request") && line.contains("orphan-fails-1")))
+			.as("one WARN for the orphan")
+			.hasSize(1);
+		assertThat(log).doesNotContain("Unexpected exception occurred invoking async method")
+			.doesNotContain("at dev.reqctx.task.AsyncTestApplication$Worker.outliveAndFail");
 	}
 
 	private void assertEveryPoolThreadIsClean() throws Exception {

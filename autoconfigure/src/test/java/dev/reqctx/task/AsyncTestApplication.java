@@ -64,6 +64,22 @@ public class AsyncTestApplication {
 			stopped.countDown();
 		}
 
+		/** Outlives its request, then fails as cancellable work does once it is cancelled. */
+		@Async
+		public void outliveAndFail(CountDownLatch started, CountDownLatch stopped) throws InterruptedException {
+			RequestContext ctx = RequestContext.current();
+			CountDownLatch cancelled = new CountDownLatch(1);
+			ctx.onCancel(cancelled::countDown);
+			started.countDown();
+			try {
+				cancelled.await(60, TimeUnit.SECONDS);
+				ctx.throwIfCancelled();
+			}
+			finally {
+				stopped.countDown();
+			}
+		}
+
 	}
 
 	@RestController
@@ -101,6 +117,13 @@ public class AsyncTestApplication {
 		@GetMapping("/orphan")
 		String orphan() throws InterruptedException {
 			this.worker.outlive(orphanStarted, orphanStopped, orphanRelease);
+			orphanStarted.await(10, TimeUnit.SECONDS);
+			return "started";
+		}
+
+		@GetMapping("/orphan-that-fails")
+		String orphanThatFails() throws InterruptedException {
+			this.worker.outliveAndFail(orphanStarted, orphanStopped);
 			orphanStarted.await(10, TimeUnit.SECONDS);
 			return "started";
 		}

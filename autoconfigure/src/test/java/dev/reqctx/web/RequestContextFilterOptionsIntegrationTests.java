@@ -97,10 +97,13 @@ class RequestContextFilterOptionsIntegrationTests {
 		ContextRuntime runtime;
 
 		@Test
-		void aCancelledRequestFallsBackToTheApplicationsOwnErrorHandling() {
+		void aCancelledRequestFallsBackToTheApplicationsOwnErrorHandlingWithTheRightStatus() {
 			Response response = new TestHttp(this.port).get("/test/await-cancel", "Request-Timeout-Ms", "100");
-			assertThat(response.status()).isEqualTo(500);
+			// Issue #12: it used to be a 500; the application renders it now, but as a 504.
+			assertThat(response.status()).isEqualTo(504);
 			assertThat(response.header("Content-Type")).doesNotStartWith("application/problem+json");
+			assertThat(response.json().get("status").asInt()).as("Boot's own error body").isEqualTo(504);
+			assertThat(response.json().get("path").asString()).isEqualTo("/test/await-cancel");
 		}
 
 	}

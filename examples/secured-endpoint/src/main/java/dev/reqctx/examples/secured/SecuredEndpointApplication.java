@@ -5,6 +5,8 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
 import dev.reqctx.RequestContext;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import org.springframework.boot.SpringApplication;
 import org.springframework.boot.actuate.audit.AuditEventRepository;
@@ -34,10 +36,13 @@ public class SecuredEndpointApplication {
 	@RestController
 	static class WorkController {
 
+		private static final Logger LOGGER = LoggerFactory.getLogger(WorkController.class);
+
 		/** Work that runs until its request's context is cancelled (or its deadline passes). */
 		@GetMapping("/work")
 		Map<String, Object> work() throws InterruptedException {
 			RequestContext ctx = RequestContext.current();
+			LOGGER.info("Working until cancelled");
 			CountDownLatch cancelled = new CountDownLatch(1);
 			ctx.onCancel(cancelled::countDown);
 			cancelled.await(1, TimeUnit.MINUTES);

@@ -111,6 +111,15 @@ class SecuredEndpointTests {
 		});
 	}
 
+	@Test
+	void bootsDefaultLogPatternCarriesTheRequestIdWithNoSettingOfTheApplications(CapturedOutput output) {
+		// The application sets no logging pattern and has no tracer: reqctx's default correlation.
+		// The handler logs once it runs, a moment after its request is in the live tree.
+		await().atMost(Duration.ofSeconds(10)).until(() -> output.getOut().contains("Working until cancelled"));
+		assertThat(output.getOut().lines().filter((line) -> line.contains("Working until cancelled")))
+			.allSatisfy((line) -> assertThat(line).contains("[job-42] "));
+	}
+
 	private static List<String> requestIds(JsonNode list) {
 		return list.get("contexts").valueStream().map((ctx) -> ctx.get("requestId").asString()).toList();
 	}
