@@ -59,9 +59,14 @@ class ReqctxWebAutoConfigurationTests {
 
 	@Test
 	void problemResponsesCanBeSwitchedOff() {
+		// Issue #12: off means no reqctx body; the resolver stays, so the status stays 504/503
+		// (ErrorResponsesIntegrationTests checks that over HTTP).
 		this.runner.withPropertyValues("reqctx.web.problem-responses=false")
 			.run((context) -> assertThat(context).hasBean("reqctxFilterRegistration")
-				.doesNotHaveBean(ContextCancelledExceptionResolver.class));
+				.getBean(ContextCancelledExceptionResolver.class)
+				.hasFieldOrPropertyWithValue("problemResponses", false));
+		this.runner.run((context) -> assertThat(context).getBean(ContextCancelledExceptionResolver.class)
+			.hasFieldOrPropertyWithValue("problemResponses", true));
 	}
 
 	@Test
