@@ -29,7 +29,7 @@ import java.util.concurrent.TimeUnit;
  */
 public final class Deadline implements Comparable<Deadline> {
 
-	/** Far enough that {@code now + MAX} cannot overflow in practice (~146 years). */
+	/** The largest offset from now (~146 years): half a long's range, so two offsets' difference fits. */
 	private static final long MAX_NANOS = Long.MAX_VALUE / 2;
 
 	private static final Ticker SYSTEM = new SystemTicker();

@@ -90,8 +90,11 @@ class ArchitectureTests {
 
 	@Test
 	void theWebIntegrationDependsOnTheCoreServletAndSpringWebOnly() {
+		// Spring MVC's own context and beans: the exception resolver hands cancellations to the
+		// application's handlers and messages.
 		integration("dev.reqctx.web..", "jakarta.servlet..", "org.springframework.web..",
-				"org.springframework.http..", "org.springframework.core..", "org.springframework.util..");
+				"org.springframework.http..", "org.springframework.core..", "org.springframework.util..",
+				"org.springframework.context..", "org.springframework.beans..");
 	}
 
 	@Test
