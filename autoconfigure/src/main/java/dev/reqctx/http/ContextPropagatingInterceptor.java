@@ -294,9 +294,10 @@ public final class ContextPropagatingInterceptor implements ClientHttpRequestInt
 	 * actions (Apache's exec handler aborts the exchange from a listener of its own), waits
 	 * briefly for the cancel to reach this call's operation too, which the cancelling thread is
 	 * about to do: removing the operation first would keep the cancel out of the meters. The
-	 * interrupt it may send is cleared by {@link Exchange#finish()}. Only on the failure path.
+	 * interrupt it may send is cleared by {@link Exchange#finish()}. Only on failure paths: the
+	 * call's, and the body read's.
 	 */
-	private static void awaitCancelAction(RequestContext context, Operation operation) {
+	static void awaitCancelAction(RequestContext context, Operation operation) {
 		if (!context.isCancelled() || operation.wasCancelled()) {
 			return;
 		}

@@ -281,6 +281,11 @@ final class Exchange extends InterruptGuard implements Consumer<CancellationCaus
 	 * @param failure what the read threw, or {@code null} if it found the exchange cancelled
 	 */
 	private RuntimeException failed(Exception failure) throws IOException {
+		if (!this.ended) {
+			// As on the call's failure path: Apache's exec handler can fail the read before this
+			// exchange's own cancel action runs; removing the operation first would lose the cancel.
+			ContextPropagatingInterceptor.awaitCancelAction(this.context, this.operation);
+		}
 		STATE.compareAndSet(this, READING, DONE);
 		ContextCancelledException cancelled;
 		if (!this.ended) {
