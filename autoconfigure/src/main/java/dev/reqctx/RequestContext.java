@@ -6,7 +6,6 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.Callable;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 
 import dev.reqctx.spi.Operation;
@@ -170,11 +169,6 @@ public sealed class RequestContext permits CancellableContext {
 	CancellableContext newChild(ContextKind kind, Object label, Deadline deadline) {
 		Objects.requireNonNull(kind, "kind must not be null");
 		return CancellableContext.create(this, kind, label, deadline);
-	}
-
-	CancellableContext newChild(ContextKind kind, Object label, long timeout, TimeUnit unit) {
-		Objects.requireNonNull(kind, "kind must not be null");
-		return CancellableContext.createWithTimeout(null, this, kind, label, unit.toNanos(timeout));
 	}
 
 	CancellableContext newTask(Object label, OrphanHandler orphanHandler, boolean keepRunningWhenOrphaned) {

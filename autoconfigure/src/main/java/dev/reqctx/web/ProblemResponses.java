@@ -21,7 +21,7 @@ final class ProblemResponses {
 
 	/** 504 for an exceeded deadline, 503 for every other cause. */
 	static int statusFor(CancellationCause cause) {
-		return (cause == CancellationCause.DEADLINE_EXCEEDED) ? 504 : 503;
+		return CancelledRequestException.statusFor(cause).value();
 	}
 
 	/** The detail of a cancellation's problem when the application's messages say nothing else. */
