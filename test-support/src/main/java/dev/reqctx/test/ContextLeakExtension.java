@@ -174,10 +174,13 @@ public class ContextLeakExtension implements BeforeEachCallback, AfterEachCallba
 			OrphanHistory.Orphan orphan = recent.get(i);
 			StringBuilder problem = new StringBuilder("task '").append(orphan.name()).append("' (context ")
 				.append(orphan.contextId()).append(", ").append(orphan.state().toLowerCase())
-				.append(") outlived ").append((orphan.request() != null) ? orphan.request() : "the work that forked it")
-				.append(" in runtime '").append(baseline.runtime.name()).append("' and was ")
+				.append(") outlived the work that forked it");
+			if (orphan.request() != null) {
+				problem.append(" (").append(orphan.request()).append(')');
+			}
+			problem.append(" in runtime '").append(baseline.runtime.name()).append("' and was ")
 				.append(orphan.action().toLowerCase().replace('_', ' '))
-				.append(": join it (or cancel it) before its request ends");
+				.append(": join it, or cancel it, before that work ends");
 			List<String> forkedAt = orphan.forkedAt();
 			if (forkedAt != null && !forkedAt.isEmpty()) {
 				problem.append("; submitted at:");

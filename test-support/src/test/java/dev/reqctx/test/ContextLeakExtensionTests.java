@@ -70,9 +70,8 @@ class ContextLeakExtensionTests {
 	void failsATestThatOrphansATask() {
 		String message = failureOf(OrphansATask.class);
 		assertThat(message).contains("task '")
-			.contains("outlived")
-			.contains("forks")
-			.contains("join it (or cancel it) before its request ends");
+			.contains("outlived the work that forked it (forks)")
+			.contains("join it, or cancel it, before that work ends");
 	}
 
 	@Test
