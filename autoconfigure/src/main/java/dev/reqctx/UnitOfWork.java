@@ -3,11 +3,15 @@ package dev.reqctx;
 import java.time.Duration;
 import java.util.Objects;
 
+import dev.reqctx.spi.ContextObserver;
+
 /**
  * A root of the live tree started by application code: a batch run, a command, a job or a
  * message that no integration starts a context for. It gets what a request gets: a deadline, a
  * place in the live tree (where an operator can see and cancel it), and completion when it
- * ends, which stops its leftover children and reports its unfinished tasks as orphans.
+ * ends, which stops its leftover children and reports its unfinished tasks as orphans. Its
+ * outcome goes to the runtime's {@link ContextObserver} (the {@code reqctx.work} meter in a
+ * Spring application) by kind and name: keep names of bounded cardinality, like routes.
  *
  * <p>Start one from the application's {@link ContextRuntime} (a bean in a Spring application)
  * with try-with-resources. {@link UnitOfWork.Builder#start() start()} binds it to the calling
@@ -76,8 +80,19 @@ public final class UnitOfWork implements AutoCloseable {
 			this.scope.close();
 		}
 		finally {
+			CancellationCause cause = this.context.cause();
 			this.context.cancel(CancellationCause.COMPLETED);
-			this.context.runtime.live().unregister(this.context);
+			ContextRuntime runtime = this.context.runtime;
+			runtime.live().unregister(this.context);
+			ContextObserver observer = runtime.extension(ContextObserver.class);
+			if (observer != null) {
+				try {
+					observer.workFinished(this.context, this.name, (cause != null) ? cause : CancellationCause.COMPLETED);
+				}
+				catch (RuntimeException ex) {
+					runtime.diagnostics.listenerFailed(this.context, ex);
+				}
+			}
 		}
 	}
 

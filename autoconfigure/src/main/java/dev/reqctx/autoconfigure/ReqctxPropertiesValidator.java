@@ -53,6 +53,13 @@ final class ReqctxPropertiesValidator {
 			throw new InvalidReqctxPropertyException("reqctx.task.leak-history", history, "must be at least 1",
 					"Set reqctx.task.leak-history to how many orphaned tasks to remember, 1 or more (default 50).");
 		}
+		ReqctxProperties.Scheduling scheduling = properties.getScheduling();
+		if (scheduling.getDefaultTimeout() != null) {
+			positive("reqctx.scheduling.default-timeout", scheduling.getDefaultTimeout(), "10m");
+		}
+		for (Map.Entry<String, Duration> entry : scheduling.getTimeouts().entrySet()) {
+			positive("reqctx.scheduling.timeouts[" + entry.getKey() + "]", entry.getValue(), "10m");
+		}
 	}
 
 	static void validate(RequestContextsEndpointProperties endpoint) {

@@ -29,6 +29,7 @@ class InvalidConfigurationTests {
 			"reqctx.jdbc.abort-after | -1s | must be zero or a positive duration | such as 1s",
 			"reqctx.http.propagate-headers | X-Tenant: evil | must name a header | to a header name",
 			"reqctx.task.leak-history | 0 | must be at least 1 | 1 or more (default 50)",
+			"reqctx.scheduling.timeouts[ReportJobs.*] | 0s | must be a positive duration | such as 10m",
 			"management.endpoint.requestcontexts.default-limit | 0 | must be between 1 and max-limit (1000) | between 1 and 1000" })
 	void aBadValueFailsStartUpWithWhatToChange(String property, String value, String requirement, String action,
 			CapturedOutput output) {
