@@ -67,7 +67,8 @@ import org.springframework.http.client.ClientHttpResponse;
  * caller as the client delivers it. How the exchange is aborted depends on the request factory;
  * see the {@linkplain dev.reqctx.http package documentation}.
  *
- * <p>Instances are immutable and thread-safe. For a client built by hand:
+ * <p>Instances are immutable (but for the hosts they have logged) and thread-safe. For a client
+ * built by hand:
  *
  * <pre>
  * RestClient client = RestClient.builder()

@@ -23,10 +23,10 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * A bare HTTP/1.1 server on a real socket on 127.0.0.1 (or another local address), for tests that need to see exactly what
- * reaches the wire: it counts accepted connections, records each request's head, and either
- * answers {@code 200} at once or never answers and reports when the client closes the
- * connection.
+ * A bare HTTP/1.1 server on a real socket on 127.0.0.1 (or another local address), for tests
+ * that need to see exactly what reaches the wire: it counts accepted connections, records each
+ * request's head, and either answers {@code 200} at once or never answers and reports when the
+ * client closes the connection.
  */
 public final class TestHttpServer implements AutoCloseable {
 
