@@ -406,9 +406,17 @@ public class ReqctxProperties implements InitializingBean {
 		private String requestIdHeader = "X-Request-Id";
 
 		/**
-		 * Inbound headers (for example a tenant header) copied to every outbound call.
+		 * Inbound headers (for example a tenant header) copied to outbound calls to internal
+		 * hosts.
 		 */
 		private List<String> propagateHeaders = new ArrayList<>();
+
+		/**
+		 * Hosts that get the request id and the propagated headers: a host name or IP literal
+		 * (exact, case-insensitive), '*.example.internal' for its subdomains, either optionally
+		 * with ':port', or '*' for every host. Other hosts get the budget header only.
+		 */
+		private List<String> internalHosts = new ArrayList<>();
 
 		public boolean isEnabled() {
 			return this.enabled;
@@ -448,6 +456,14 @@ public class ReqctxProperties implements InitializingBean {
 
 		public void setPropagateHeaders(List<String> propagateHeaders) {
 			this.propagateHeaders = propagateHeaders;
+		}
+
+		public List<String> getInternalHosts() {
+			return this.internalHosts;
+		}
+
+		public void setInternalHosts(List<String> internalHosts) {
+			this.internalHosts = internalHosts;
 		}
 
 	}

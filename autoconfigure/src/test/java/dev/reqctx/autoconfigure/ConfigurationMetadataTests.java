@@ -26,7 +26,8 @@ class ConfigurationMetadataTests {
 				"reqctx.web.budget-header", "reqctx.web.accept-grpc-timeout", "reqctx.web.reject-invalid-budget",
 				"reqctx.web.request-id-header", "reqctx.web.problem-responses", "reqctx.web.filter-order",
 				"reqctx.jdbc.enabled", "reqctx.jdbc.max-sql-length", "reqctx.jdbc.cancel-retry-interval",
-				"reqctx.jdbc.abort-after", "reqctx.http.enabled", "reqctx.task.enabled",
+				"reqctx.jdbc.abort-after", "reqctx.http.enabled", "reqctx.http.propagate-headers",
+				"reqctx.http.internal-hosts", "reqctx.task.enabled",
 				"reqctx.logging.enabled", "reqctx.tracing.enabled",
 				"management.endpoint.requestcontexts.show-values", "management.endpoint.requestcontexts.roles",
 				"management.endpoint.requestcontexts.default-limit", "management.endpoint.requestcontexts.max-limit");
