@@ -18,6 +18,13 @@ public enum CancellationCause {
 	CANCELLED,
 
 	/**
+	 * The application is shutting down and the work could not finish within the grace period:
+	 * it is stopped shortly before the container would kill it, so it can still answer and give
+	 * back its connections.
+	 */
+	SHUTDOWN,
+
+	/**
 	 * The request finished. Work still attached to it (an orphaned task, a statement nobody
 	 * waits for) is cancelled with this cause.
 	 */

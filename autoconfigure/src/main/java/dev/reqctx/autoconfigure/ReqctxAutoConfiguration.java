@@ -1,5 +1,7 @@
 package dev.reqctx.autoconfigure;
 
+import java.time.Duration;
+
 import dev.reqctx.ContextDiagnostics;
 import dev.reqctx.ContextRuntime;
 import dev.reqctx.spi.ContextObserver;
@@ -11,6 +13,7 @@ import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProperty;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
+import org.springframework.boot.context.properties.bind.Binder;
 import org.springframework.context.annotation.Bean;
 import org.springframework.core.env.Environment;
 
@@ -31,6 +34,19 @@ public final class ReqctxAutoConfiguration {
 		return new ContextRuntime(environment.getProperty("spring.application.name", "application"),
 				properties.getTask().getLeakHistory(),
 				properties.isStrict());
+	}
+
+	/**
+	 * Cancels in-flight work with cause SHUTDOWN a margin before the shutdown grace period ends.
+	 */
+	@Bean
+	@ConditionalOnBooleanProperty(name = "reqctx.shutdown.enabled", matchIfMissing = true)
+	ShutdownDrain reqctxShutdownDrain(ContextRuntime runtime, ReqctxProperties properties, Environment environment) {
+		boolean immediate = "immediate".equalsIgnoreCase(environment.getProperty("server.shutdown", "graceful"));
+		Duration grace = Binder.get(environment)
+			.bind("spring.lifecycle.timeout-per-shutdown-phase", Duration.class)
+			.orElse(Duration.ofSeconds(30));
+		return new ShutdownDrain(runtime, immediate ? null : grace, properties.getShutdown().getMargin());
 	}
 
 	/**

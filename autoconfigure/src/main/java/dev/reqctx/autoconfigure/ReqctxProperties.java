@@ -46,6 +46,8 @@ public class ReqctxProperties implements InitializingBean {
 
 	private final Scheduling scheduling = new Scheduling();
 
+	private final Shutdown shutdown = new Shutdown();
+
 	private final Logging logging = new Logging();
 
 	private final Tracing tracing = new Tracing();
@@ -86,6 +88,10 @@ public class ReqctxProperties implements InitializingBean {
 
 	public Scheduling getScheduling() {
 		return this.scheduling;
+	}
+
+	public Shutdown getShutdown() {
+		return this.shutdown;
 	}
 
 	public Logging getLogging() {
@@ -588,6 +594,44 @@ public class ReqctxProperties implements InitializingBean {
 
 		public void setTimeouts(Map<String, Duration> timeouts) {
 			this.timeouts = timeouts;
+		}
+
+	}
+
+	/**
+	 * Shutdown: in-flight work is cancelled (cause SHUTDOWN) shortly before the shutdown grace
+	 * period ends, so it answers and gives back its connections instead of being killed.
+	 */
+	public static class Shutdown {
+
+		/**
+		 * Whether in-flight requests and jobs are cancelled with cause SHUTDOWN when the
+		 * application shuts down.
+		 */
+		private boolean enabled = true;
+
+		/**
+		 * How long before the end of the grace period
+		 * ({@code spring.lifecycle.timeout-per-shutdown-phase}) in-flight work is cancelled, so
+		 * it can answer and give back its connections while the web server still waits for it.
+		 * Never more than half the grace period.
+		 */
+		private Duration margin = Duration.ofSeconds(1);
+
+		public boolean isEnabled() {
+			return this.enabled;
+		}
+
+		public void setEnabled(boolean enabled) {
+			this.enabled = enabled;
+		}
+
+		public Duration getMargin() {
+			return this.margin;
+		}
+
+		public void setMargin(Duration margin) {
+			this.margin = margin;
 		}
 
 	}

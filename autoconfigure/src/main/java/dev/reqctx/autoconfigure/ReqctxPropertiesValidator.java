@@ -61,6 +61,7 @@ final class ReqctxPropertiesValidator {
 			throw new InvalidReqctxPropertyException("reqctx.task.leak-history", history, "must be at least 1",
 					"Set reqctx.task.leak-history to how many orphaned tasks to remember, 1 or more (default 50).");
 		}
+		notNegative("reqctx.shutdown.margin", properties.getShutdown().getMargin(), "1s");
 		ReqctxProperties.Scheduling scheduling = properties.getScheduling();
 		if (scheduling.getDefaultTimeout() != null) {
 			positive("reqctx.scheduling.default-timeout", scheduling.getDefaultTimeout(), "10m");

@@ -26,8 +26,13 @@ final class ProblemResponses {
 
 	/** The detail of a cancellation's problem when the application's messages say nothing else. */
 	static String detailFor(CancellationCause cause) {
-		return (cause == CancellationCause.DEADLINE_EXCEEDED) ? "The request's deadline passed before it finished."
-				: "The request was cancelled (" + cause + ") before it finished.";
+		if (cause == CancellationCause.DEADLINE_EXCEEDED) {
+			return "The request's deadline passed before it finished.";
+		}
+		if (cause == CancellationCause.SHUTDOWN) {
+			return "The service is shutting down and the request could not finish in time; retry it.";
+		}
+		return "The request was cancelled (" + cause + ") before it finished.";
 	}
 
 	static void writeCancelled(HttpServletResponse response, ContextCancelledException ex, String requestId,
