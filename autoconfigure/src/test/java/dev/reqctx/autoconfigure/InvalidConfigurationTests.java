@@ -29,7 +29,8 @@ class InvalidConfigurationTests {
 			"reqctx.jdbc.abort-after | -1s | must be zero or a positive duration | such as 1s",
 			"reqctx.http.propagate-headers | X-Tenant: evil | must name a header | to a header name",
 			"reqctx.task.leak-history | 0 | must be at least 1 | 1 or more (default 50)",
-			"management.endpoint.requestcontexts.default-limit | 0 | must be between 1 and max-limit (1000) | between 1 and 1000" })
+			"management.endpoint.requestcontexts.default-limit | 0 | must be between 1 and max-limit (1000) | between 1 and 1000",
+			"management.endpoint.requestcontexts.application-packages | com.acme.* | must be a package name | such as com.example.shop" })
 	void aBadValueFailsStartUpWithWhatToChange(String property, String value, String requirement, String action,
 			CapturedOutput output) {
 		assertThatException().isThrownBy(() -> start(property + "=" + value));
@@ -44,7 +45,8 @@ class InvalidConfigurationTests {
 	}
 
 	@ParameterizedTest(name = "{0}")
-	@CsvSource({ "reqctx.web.default-timeout=soon", "reqctx.task.on-request-end=IGNORE" })
+	@CsvSource({ "reqctx.web.default-timeout=soon", "reqctx.task.on-request-end=IGNORE",
+			"management.endpoint.requestcontexts.stack=truncated" })
 	void aValueThatDoesNotBindIsReportedByBootsOwnAnalyzer(String setting, CapturedOutput output) {
 		assertThatException().isThrownBy(() -> start(setting));
 		assertThat(output.getAll()).contains("APPLICATION FAILED TO START")
