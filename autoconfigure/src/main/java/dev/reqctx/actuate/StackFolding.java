@@ -15,8 +15,9 @@ import java.util.Set;
  * Data above, and the transaction and AOP proxies, Spring MVC and the servlet container around
  * them. Folded, the stack keeps verbatim:
  * <ul>
- * <li>the top {@value #TOP_FRAMES} frames, which say where the thread is blocked (a socket
- * read, a lock);</li>
+ * <li>the top frames, which say where the thread is blocked (a socket read, a lock): at least
+ * {@value #TOP_FRAMES}, and down to the first frame outside the JDK, which names the code that
+ * blocked (on a virtual thread parking alone takes ten JDK frames);</li>
  * <li>every application frame;</li>
  * <li>the frame each application frame called: the framework's entry point, which names what
  * the application was waiting on (the repository method on its proxy, the service's
@@ -37,7 +38,7 @@ import java.util.Set;
  */
 final class StackFolding {
 
-	/** How many frames at the top of the stack are always kept. */
+	/** How many frames at the top of the stack are kept at least. */
 	static final int TOP_FRAMES = 10;
 
 	/** The most entries shown before the rest is summed up in one line. */
@@ -54,6 +55,8 @@ final class StackFolding {
 			"org.jboss.", "com.zaxxer.", "org.postgresql.", "org.h2.", "io.micrometer.", "io.opentelemetry.",
 			"dev.reqctx.", "reactor.", "io.netty.", "ch.qos.logback.", "org.slf4j.", "tools.jackson.",
 			"com.fasterxml.jackson.", "org.aspectj.", "net.bytebuddy.", "kotlin.", "kotlinx." };
+
+	private static final String[] JDK_PACKAGES = { "java.", "javax.", "jdk.", "sun.", "com.sun." };
 
 	/** Parts of the names of generated classes. */
 	private static final String[] GENERATED = { "$$SpringCGLIB$$", "$$Lambda", "$HibernateProxy$", "$ByteBuddy$" };
@@ -99,9 +102,16 @@ final class StackFolding {
 	}
 
 	private List<String> folded(StackTraceElement[] trace) {
+		int top = TOP_FRAMES;
+		for (int i = 0; i < trace.length; i++) {
+			if (!startsWithAny(trace[i].getClassName(), JDK_PACKAGES)) {
+				top = Math.max(top, i + 1);
+				break;
+			}
+		}
 		boolean[] kept = new boolean[trace.length];
 		for (int i = 0; i < trace.length; i++) {
-			if (i < TOP_FRAMES || isApplicationFrame(trace[i])) {
+			if (i < top || isApplicationFrame(trace[i])) {
 				kept[i] = true;
 				if (i > 0) {
 					kept[i - 1] = true;
@@ -142,12 +152,16 @@ final class StackFolding {
 			}
 			return false;
 		}
-		for (String pkg : FRAMEWORK_PACKAGES) {
+		return !startsWithAny(className, FRAMEWORK_PACKAGES);
+	}
+
+	private static boolean startsWithAny(String className, String[] packages) {
+		for (String pkg : packages) {
 			if (className.startsWith(pkg)) {
-				return false;
+				return true;
 			}
 		}
-		return true;
+		return false;
 	}
 
 	private static boolean isGenerated(String className) {

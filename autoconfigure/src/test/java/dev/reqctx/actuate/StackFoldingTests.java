@@ -34,6 +34,21 @@ class StackFoldingTests {
 	}
 
 	@Test
+	void theTopFramesReachDownToTheFirstFrameOutsideTheJdk() {
+		// A virtual thread parked in a socket read: the JDK's frames alone fill the first ten.
+		StackTraceElement[] trace = new StackBuilder().add(1, "java.lang.VirtualThread", "park")
+			.add(3, "jdk.internal.misc.VirtualThreads", "park")
+			.add(6, "sun.nio.ch.NioSocketImpl", "read")
+			.add(2, "java.net.Socket$SocketInputStream", "read")
+			.add(1, "org.postgresql.core.PGStream", "receiveChar")
+			.add(5, "org.postgresql.core.v3.QueryExecutorImpl", "execute")
+			.build();
+		List<String> stack = ACME.present(trace, StackMode.FOLDED);
+		assertThat(stack.subList(0, 13)).containsExactly(strings(Arrays.copyOf(trace, 13)));
+		assertThat(stack.subList(13, stack.size())).containsExactly("\u2026 5 frames in org.postgresql");
+	}
+
+	@Test
 	void applicationFramesAndTheFramesTheyCalledAreKeptInOrderAndTheRunsBetweenThemFolded() {
 		StackTraceElement[] trace = new StackBuilder().add(10, "sun.nio.ch.NioSocketImpl", "read")
 			.add(6, "org.postgresql.jdbc.PgStatement", "execute")
@@ -52,8 +67,9 @@ class StackFoldingTests {
 			.add(1, "java.lang.Thread", "run")
 			.build();
 		List<String> stack = ACME.present(trace, StackMode.FOLDED);
-		List<String> expected = new ArrayList<>(Arrays.asList(strings(Arrays.copyOf(trace, 10))));
-		expected.add("\u2026 43 frames in org.postgresql, com.zaxxer, org.hibernate, org.springframework");
+		// Ten frames of the JDK's socket read, and the first frame outside the JDK: the driver's.
+		List<String> expected = new ArrayList<>(Arrays.asList(strings(Arrays.copyOf(trace, 11))));
+		expected.add("\u2026 42 frames in org.postgresql, com.zaxxer, org.hibernate, org.springframework");
 		expected.add("jdk.proxy2.$Proxy140.lockById($Proxy140.java:1)");
 		expected.add("com.acme.shop.OrderService.reserve(OrderService.java:1)");
 		expected.add("\u2026 4 frames in org.springframework");
@@ -65,7 +81,7 @@ class StackFoldingTests {
 
 	@Test
 	void aRunOfOneFrameIsKeptRatherThanFolded() {
-		StackTraceElement[] trace = new StackBuilder().add(10, "java.lang.Object", "wait")
+		StackTraceElement[] trace = new StackBuilder().add(10, "com.zaxxer.hikari.pool.HikariPool", "getConnection")
 			.add(1, "com.acme.shop.Orders", "wait")
 			.add(1, "org.springframework.aop.Advice", "invoke")
 			.add(1, "org.springframework.aop.Proxy", "invoke")
@@ -77,7 +93,7 @@ class StackFoldingTests {
 
 	@Test
 	void aFoldedLineNamesAtMostFivePackagesAndCountsTheOthers() {
-		StackTraceElement[] trace = new StackBuilder().add(10, "java.lang.Object", "wait")
+		StackTraceElement[] trace = new StackBuilder().add(10, "com.zaxxer.hikari.pool.HikariPool", "getConnection")
 			.add(1, "a.one.X", "m")
 			.add(1, "b.two.X", "m")
 			.add(1, "a.one.sub.Y", "m")
@@ -94,7 +110,7 @@ class StackFoldingTests {
 
 	@Test
 	void generatedClassesAreNotApplicationFramesEvenInTheApplicationsPackage() {
-		StackTraceElement[] trace = new StackBuilder().add(10, "java.lang.Object", "wait")
+		StackTraceElement[] trace = new StackBuilder().add(10, "com.zaxxer.hikari.pool.HikariPool", "getConnection")
 			.add(1, "com.acme.shop.Order$HibernateProxy$x1", "getId")
 			.add(1, "com.acme.shop.OrderService$$SpringCGLIB$$0", "reserve")
 			.add(1, "com.acme.shop.$Proxy12", "reserve")
@@ -106,7 +122,7 @@ class StackFoldingTests {
 
 	@Test
 	void aPackageMatchesItselfAndItsSubPackagesOnly() {
-		StackTraceElement[] trace = new StackBuilder().add(10, "java.lang.Object", "wait")
+		StackTraceElement[] trace = new StackBuilder().add(10, "com.zaxxer.hikari.pool.HikariPool", "getConnection")
 			.add(2, "org.apache.catalina.Valve", "invoke")
 			.add(1, "com.acme.shop.api.v2.OrderApi", "reserve")
 			.add(1, "com.acme.shopping.Cart", "add")
@@ -121,7 +137,7 @@ class StackFoldingTests {
 	@Test
 	void withoutKnownPackagesFramesOutsideWellKnownFrameworksAreTheApplications() {
 		StackFolding heuristic = new StackFolding(List.of());
-		StackTraceElement[] trace = new StackBuilder().add(10, "java.lang.Object", "wait")
+		StackTraceElement[] trace = new StackBuilder().add(10, "com.zaxxer.hikari.pool.HikariPool", "getConnection")
 			.add(3, "org.hibernate.Query", "list")
 			.add(2, "dev.reqctx.jdbc.ContextStatement", "execute")
 			.add(1, "com.zaxxer.hikari.pool.ProxyStatement", "execute")
@@ -145,7 +161,7 @@ class StackFoldingTests {
 	@Test
 	void theApplicationsPackagesWinOverTheFrameworkList() {
 		StackFolding petclinic = new StackFolding(List.of("org.springframework.samples.petclinic"));
-		StackTraceElement[] trace = new StackBuilder().add(10, "java.lang.Object", "wait")
+		StackTraceElement[] trace = new StackBuilder().add(10, "com.zaxxer.hikari.pool.HikariPool", "getConnection")
 			.add(2, "org.springframework.data.Repo", "find")
 			.add(1, "org.springframework.samples.petclinic.owner.OwnerController", "show")
 			.add(2, "org.springframework.web.servlet.DispatcherServlet", "doDispatch")
