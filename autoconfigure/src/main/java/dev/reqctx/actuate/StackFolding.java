@@ -45,7 +45,7 @@ final class StackFolding {
 	static final int MAX_FRAMES = 1024;
 
 	/** The most package names a folded line lists. */
-	static final int MAX_PACKAGES = 5;
+	static final int MAX_PACKAGES = 8;
 
 	private static final String ELLIPSIS = "\u2026";
 

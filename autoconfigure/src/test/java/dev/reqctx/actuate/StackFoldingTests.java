@@ -92,7 +92,7 @@ class StackFoldingTests {
 	}
 
 	@Test
-	void aFoldedLineNamesAtMostFivePackagesAndCountsTheOthers() {
+	void aFoldedLineNamesAtMostEightPackagesAndCountsTheOthers() {
 		StackTraceElement[] trace = new StackBuilder().add(10, "com.zaxxer.hikari.pool.HikariPool", "getConnection")
 			.add(1, "a.one.X", "m")
 			.add(1, "b.two.X", "m")
@@ -102,10 +102,13 @@ class StackFoldingTests {
 			.add(1, "e.five.X", "m")
 			.add(1, "f.six.X", "m")
 			.add(1, "g.seven.X", "m")
+			.add(1, "h.eight.X", "m")
+			.add(1, "i.nine.X", "m")
+			.add(1, "j.ten.X", "m")
 			.add(1, "Unpackaged", "m")
 			.build();
 		assertThat(ACME.present(trace, StackMode.FOLDED)).last()
-			.isEqualTo("\u2026 9 frames in a.one, b.two, c.three, d.four, e.five and 3 more");
+			.isEqualTo("\u2026 12 frames in a.one, b.two, c.three, d.four, e.five, f.six, g.seven, h.eight and 3 more");
 	}
 
 	@Test
