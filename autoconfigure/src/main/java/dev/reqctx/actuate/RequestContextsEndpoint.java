@@ -220,7 +220,8 @@ public class RequestContextsEndpoint {
 		Thread thread = Contexts.thread(ctx);
 		List<String> stack = null;
 		if (thread != null) {
-			stack = this.stackFolding.present(thread.getStackTrace(), (stackMode != null) ? stackMode : this.stackMode);
+			StackMode mode = (stackMode != null) ? stackMode : this.stackMode;
+			stack = this.stackFolding.present(thread.getStackTrace(), mode);
 		}
 		return describe(Contexts.tree(ctx), showUnsanitized, stack);
 	}

@@ -13,7 +13,7 @@ public enum StackMode {
 	FOLDED,
 
 	/**
-	 * Every frame verbatim, up to a safety cap of {@value StackFolding#MAX_FRAMES} frames.
+	 * Every frame verbatim, up to a safety cap of 1024 frames.
 	 */
 	FULL
 
