@@ -133,6 +133,22 @@ public final class CancellableContext extends RequestContext implements AutoClos
 	}
 
 	/**
+	 * Creates a root of the given runtime that takes only the values of {@code base}, with the
+	 * given deadline or none.
+	 */
+	static CancellableContext createRoot(ContextRuntime runtime, RequestContext base, ContextKind kind,
+			Object label, Deadline deadline) {
+		if (deadline != null && !deadline.isSystem()) {
+			throw new IllegalArgumentException("A context's deadline must use Deadline.Ticker.system(), not "
+					+ deadline.ticker());
+		}
+		CancellableContext ctx = new CancellableContext(runtime, base, kind, label, System.nanoTime(), deadline, null,
+				false);
+		ctx.start();
+		return ctx;
+	}
+
+	/**
 	 * Creates a context whose deadline is {@code timeoutNanos} after its start, reading the
 	 * clock once for both (a clock read is a good part of a request's bookkeeping). With a
 	 * runtime, the context is a root of that runtime that takes only the values of {@code base}.

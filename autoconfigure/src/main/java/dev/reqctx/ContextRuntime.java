@@ -92,6 +92,26 @@ public final class ContextRuntime {
 		return this.diagnostics;
 	}
 
+	/**
+	 * Describes a unit of work of this runtime, started with {@link UnitOfWork.Builder#start()}:
+	 * a root of the live tree with a deadline, an operator's cancel and orphan reports, like a
+	 * request.
+	 * <pre>
+	 * try (UnitOfWork work = runtime.work("rebuild-index").timeout(Duration.ofMinutes(2)).start()) {
+	 *     indexer.rebuild();
+	 * }
+	 * </pre>
+	 * @param name what to call the work in the live tree, meters and logs
+	 * @return a builder for the unit of work
+	 */
+	public UnitOfWork.Builder work(String name) {
+		Objects.requireNonNull(name, "name must not be null");
+		if (name.isBlank()) {
+			throw new IllegalArgumentException("name must not be blank");
+		}
+		return new UnitOfWork.Builder(this, name);
+	}
+
 	@SuppressWarnings("unchecked")
 	<T> T extension(Class<T> type) {
 		return (T) this.extensions.get(type);

@@ -26,7 +26,8 @@ class ArchitectureTests {
 	private static final String SPI = "dev.reqctx.spi";
 
 	private static final String[] INTEGRATIONS = { "dev.reqctx.web..", "dev.reqctx.jdbc..", "dev.reqctx.http..",
-			"dev.reqctx.task..", "dev.reqctx.actuate..", "dev.reqctx.logging..", "dev.reqctx.tracing.." };
+			"dev.reqctx.task..", "dev.reqctx.actuate..", "dev.reqctx.logging..", "dev.reqctx.tracing..",
+			"dev.reqctx.scheduling.." };
 
 	private static JavaClasses library;
 
@@ -86,6 +87,12 @@ class ArchitectureTests {
 	@Test
 	void theTaskIntegrationDependsOnTheCoreAndExecutorsOnly() {
 		integration("dev.reqctx.task..", "org.springframework.core.task..", "io.micrometer.context..");
+	}
+
+	@Test
+	void theSchedulingIntegrationDependsOnTheCoreAndSpringAopOnly() {
+		integration("dev.reqctx.scheduling..", "org.aopalliance..", "org.springframework.aop..",
+				"org.springframework.util..");
 	}
 
 	@Test

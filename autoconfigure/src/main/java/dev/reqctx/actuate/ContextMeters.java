@@ -47,6 +47,8 @@ public final class ContextMeters implements ContextObserver {
 
 	private final ConcurrentMap<String, Timer> latencyTimers = new ConcurrentHashMap<>();
 
+	private final ConcurrentMap<String, Timer> workTimers = new ConcurrentHashMap<>();
+
 	private final ConcurrentMap<String, DistributionSummary> remainingSummaries = new ConcurrentHashMap<>();
 
 	private final Counter orphans;
@@ -101,6 +103,18 @@ public final class ContextMeters implements ContextObserver {
 			byOutcome[outcome.ordinal()] = counter;
 		}
 		counter.increment();
+	}
+
+	@Override
+	public void workFinished(CancellableContext root, String name, CancellationCause outcome) {
+		String kind = root.kind().name();
+		this.workTimers.computeIfAbsent(kind + '|' + name + '|' + outcome.name(), (key) -> Timer
+			.builder("reqctx.work")
+			.description("Finished units of work other than requests (jobs, messages, hand-started work) by outcome")
+			.tag("kind", kind)
+			.tag("name", name)
+			.tag("outcome", outcome.name())
+			.register(this.registry)).record(Math.max(0, root.ageNanos()), TimeUnit.NANOSECONDS);
 	}
 
 	@Override

@@ -2,7 +2,11 @@ package dev.reqctx.autoconfigure;
 
 import dev.reqctx.ContextDiagnostics;
 import dev.reqctx.ContextRuntime;
+import dev.reqctx.spi.ContextObserver;
+import dev.reqctx.spi.Contexts;
 
+import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.beans.factory.SmartInitializingSingleton;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProperty;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
@@ -27,6 +31,20 @@ public final class ReqctxAutoConfiguration {
 		return new ContextRuntime(environment.getProperty("spring.application.name", "application"),
 				properties.getTask().getLeakHistory(),
 				properties.isStrict());
+	}
+
+	/**
+	 * Hands the application's observer (its meters) to the runtime, for the units of work that
+	 * no filter or interceptor reports: jobs, messages, hand-started work.
+	 */
+	@Bean
+	SmartInitializingSingleton reqctxRuntimeObserver(ContextRuntime runtime, ObjectProvider<ContextObserver> observer) {
+		return () -> {
+			ContextObserver unique = observer.getIfUnique();
+			if (unique != null) {
+				Contexts.setExtension(runtime, ContextObserver.class, unique);
+			}
+		};
 	}
 
 }

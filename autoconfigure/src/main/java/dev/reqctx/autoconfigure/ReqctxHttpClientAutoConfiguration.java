@@ -42,6 +42,7 @@ public final class ReqctxHttpClientAutoConfiguration {
 			.withRequestIdHeader(http.getRequestIdHeader())
 			.withSafetyMargin(http.getSafetyMargin())
 			.withPropagatedHeaders(http.getPropagateHeaders())
+			.withInternalHosts(http.getInternalHosts())
 			.withObserver(observer.getIfUnique(() -> ContextObserver.NONE));
 	}
 

@@ -44,6 +44,8 @@ public class ReqctxProperties implements InitializingBean {
 
 	private final Task task = new Task();
 
+	private final Scheduling scheduling = new Scheduling();
+
 	private final Logging logging = new Logging();
 
 	private final Tracing tracing = new Tracing();
@@ -80,6 +82,10 @@ public class ReqctxProperties implements InitializingBean {
 
 	public Task getTask() {
 		return this.task;
+	}
+
+	public Scheduling getScheduling() {
+		return this.scheduling;
 	}
 
 	public Logging getLogging() {
@@ -400,9 +406,17 @@ public class ReqctxProperties implements InitializingBean {
 		private String requestIdHeader = "X-Request-Id";
 
 		/**
-		 * Inbound headers (for example a tenant header) copied to every outbound call.
+		 * Inbound headers (for example a tenant header) copied to outbound calls to internal
+		 * hosts.
 		 */
 		private List<String> propagateHeaders = new ArrayList<>();
+
+		/**
+		 * Hosts that get the request id and the propagated headers: a host name or IP literal
+		 * (exact, case-insensitive), '*.example.internal' for its subdomains, either optionally
+		 * with ':port', or '*' for every host. Other hosts get the budget header only.
+		 */
+		private List<String> internalHosts = new ArrayList<>();
 
 		public boolean isEnabled() {
 			return this.enabled;
@@ -442,6 +456,14 @@ public class ReqctxProperties implements InitializingBean {
 
 		public void setPropagateHeaders(List<String> propagateHeaders) {
 			this.propagateHeaders = propagateHeaders;
+		}
+
+		public List<String> getInternalHosts() {
+			return this.internalHosts;
+		}
+
+		public void setInternalHosts(List<String> internalHosts) {
+			this.internalHosts = internalHosts;
 		}
 
 	}
@@ -516,6 +538,56 @@ public class ReqctxProperties implements InitializingBean {
 			/** Leave it running; only record, log and count it. */
 			REPORT
 
+		}
+
+	}
+
+	/**
+	 * Scheduled jobs: each run of a {@code @Scheduled} method is a root context (kind JOB).
+	 */
+	public static class Scheduling {
+
+		/**
+		 * Whether each run of a {@code @Scheduled} method gets a root context of its own.
+		 */
+		private boolean enabled = true;
+
+		/**
+		 * How long a run of a scheduled job may take before it is cancelled (its SQL and HTTP
+		 * stopped). None by default: a job's run then ends only by itself or an operator's cancel.
+		 */
+		private Duration defaultTimeout;
+
+		/**
+		 * Timeouts of particular jobs, by job name ({@code SimpleClassName.method}) or pattern
+		 * ({@code ReportJobs.*}, {@code *.purge}); an exact name wins over a pattern, a longer
+		 * pattern over a shorter one. In YAML, quote keys with dots in brackets:
+		 * {@code "[ReportJobs.nightly]": 10m}.
+		 */
+		private Map<String, Duration> timeouts = new LinkedHashMap<>();
+
+		public boolean isEnabled() {
+			return this.enabled;
+		}
+
+		public void setEnabled(boolean enabled) {
+			this.enabled = enabled;
+		}
+
+		public Duration getDefaultTimeout() {
+			return this.defaultTimeout;
+		}
+
+		public void setDefaultTimeout(Duration defaultTimeout) {
+			this.defaultTimeout = defaultTimeout;
+		}
+
+		public Map<String, Duration> getTimeouts() {
+			return this.timeouts;
+		}
+
+		public void setTimeouts(Map<String, Duration> timeouts) {
+			this.timeouts = timeouts;
 		}
 
 	}

@@ -4,6 +4,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 
+import dev.reqctx.http.ContextPropagatingInterceptor;
 import org.jspecify.annotations.Nullable;
 
 import org.springframework.util.ClassUtils;
@@ -17,6 +18,9 @@ import org.springframework.web.util.pattern.PathPatternParser;
 final class ReqctxPropertiesValidator {
 
 	private static final String HEADER_TOKEN = "[!#$%&'*+.^_`|~0-9A-Za-z-]+";
+
+	private static final String HOST_EXAMPLES = "such as api.example.internal, *.example.internal or "
+			+ "api.example.internal:8443";
 
 	private static final String PACKAGE_NAME = "\\p{javaJavaIdentifierStart}\\p{javaJavaIdentifierPart}*"
 			+ "(\\.\\p{javaJavaIdentifierStart}\\p{javaJavaIdentifierPart}*)*";
@@ -51,10 +55,21 @@ final class ReqctxPropertiesValidator {
 		for (int i = 0; i < propagated.size(); i++) {
 			header("reqctx.http.propagate-headers[" + i + "]", propagated.get(i), "X-Tenant");
 		}
+		List<String> internalHosts = http.getInternalHosts();
+		for (int i = 0; i < internalHosts.size(); i++) {
+			internalHost("reqctx.http.internal-hosts[" + i + "]", internalHosts.get(i));
+		}
 		int history = properties.getTask().getLeakHistory();
 		if (history < 1) {
 			throw new InvalidReqctxPropertyException("reqctx.task.leak-history", history, "must be at least 1",
 					"Set reqctx.task.leak-history to how many orphaned tasks to remember, 1 or more (default 50).");
+		}
+		ReqctxProperties.Scheduling scheduling = properties.getScheduling();
+		if (scheduling.getDefaultTimeout() != null) {
+			positive("reqctx.scheduling.default-timeout", scheduling.getDefaultTimeout(), "10m");
+		}
+		for (Map.Entry<String, Duration> entry : scheduling.getTimeouts().entrySet()) {
+			positive("reqctx.scheduling.timeouts[" + entry.getKey() + "]", entry.getValue(), "10m");
 		}
 	}
 
@@ -103,6 +118,67 @@ final class ReqctxPropertiesValidator {
 			throw new InvalidReqctxPropertyException(property, value, "must name a header",
 					"Set " + property + " to a header name (letters, digits and '-', such as " + example + ").");
 		}
+	}
+
+	private static void internalHost(String property, @Nullable String value) {
+		if (value == null || value.isBlank()) {
+			throw new InvalidReqctxPropertyException(property, value, "must not be empty",
+					"Set " + property + " to a host, " + HOST_EXAMPLES + ", or remove it.");
+		}
+		String host = value.trim();
+		if (host.contains("://")) {
+			throw new InvalidReqctxPropertyException(property, value, "must be a host, not a URL",
+					"Set " + property + " to the host alone, without http:// or https://, " + HOST_EXAMPLES + ".");
+		}
+		if (host.indexOf('/') >= 0 || host.indexOf('?') >= 0 || host.indexOf('#') >= 0) {
+			throw new InvalidReqctxPropertyException(property, value, "must be a host without a path",
+					"Set " + property + " to the host alone, without a path, " + HOST_EXAMPLES + ".");
+		}
+		int colon = host.lastIndexOf(':');
+		int bracket = host.lastIndexOf(']');
+		// host:port or [v6]:port; a bare IPv6 address (several colons) is left to the pattern check.
+		if (colon > bracket && (bracket >= 0 || host.indexOf(':') == colon) && !isPort(host.substring(colon + 1))) {
+			throw new InvalidReqctxPropertyException(property, value, "must have a port from 1 to 65535",
+					"Set " + property + " to a host with a port from 1 to 65535, such as api.example.internal:8443, "
+							+ "or to the host alone for every port.");
+		}
+		if (InternalHostPatterns.PRESENT) {
+			InternalHostPatterns.validate(property, value);
+		}
+	}
+
+	private static boolean isPort(String value) {
+		if (!value.matches("[0-9]{1,5}")) {
+			return false;
+		}
+		int port = Integer.parseInt(value);
+		return port >= 1 && port <= 65535;
+	}
+
+	/**
+	 * The rest of the pattern syntax (where a '*' may go, IPv6 brackets, allowed characters) is
+	 * the interceptor's own, checked by it where the HTTP integration is on the classpath.
+	 */
+	private static final class InternalHostPatterns {
+
+		static final boolean PRESENT = ClassUtils.isPresent(
+				"org.springframework.http.client.ClientHttpRequestInterceptor",
+				ReqctxPropertiesValidator.class.getClassLoader());
+
+		static void validate(String property, String value) {
+			try {
+				new ContextPropagatingInterceptor().withInternalHosts(List.of(value));
+			}
+			catch (IllegalArgumentException ex) {
+				throw new InvalidReqctxPropertyException(property, value,
+						"must be a host name or IP literal, *.domain or *, optionally with :port",
+						"Set " + property + " to a host name or IP literal (an IPv6 one in brackets), *.domain for "
+								+ "its subdomains, either with :port for one port only, or * for every host, "
+								+ HOST_EXAMPLES + ".",
+						ex);
+			}
+		}
+
 	}
 
 	/** Path patterns are Spring Web's: only checked where it is present. */

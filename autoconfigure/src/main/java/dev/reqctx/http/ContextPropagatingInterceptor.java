@@ -1,11 +1,17 @@
 package dev.reqctx.http;
 
 import java.io.IOException;
+import java.lang.System.Logger;
+import java.lang.System.Logger.Level;
 import java.net.URI;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Collection;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
@@ -31,10 +37,12 @@ import org.springframework.http.client.ClientHttpResponse;
  * <ul>
  * <li>fails fast, before any connection is opened, with the context's
  * {@link ContextCancelledException} if the context is already cancelled;
- * <li>sends the remaining budget less a safety margin ({@code Request-Timeout-Ms}, never
- * negative; no header for a context without a deadline, such as a
- * {@linkplain RequestContext#detached() detached} one), the request id ({@code X-Request-Id})
- * and the configured inbound headers captured in the context;
+ * <li>sends every host the remaining budget less a safety margin ({@code Request-Timeout-Ms},
+ * never negative; no header for a context without a deadline, such as a
+ * {@linkplain RequestContext#detached() detached} one);
+ * <li>sends the request id ({@code X-Request-Id}) and the configured inbound headers captured
+ * in the context only to the hosts declared {@linkplain #withInternalHosts(Collection) internal},
+ * none by default, and logs once per other host, at INFO, what it did not send there;
  * <li>shows the exchange in the live tree as an {@code "http"} {@link Operation} described as
  * {@code "METHOD scheme://host[:port]/path"}, never with its query string or headers, from the
  * call until the response body has been read to its end or the response (or its body) closed;
@@ -46,16 +54,25 @@ import org.springframework.http.client.ClientHttpResponse;
  * this call's own deadline passing, so a chain of services answers {@code 504} at every hop.
  * </ul>
  *
+ * <p>The request id may be chosen by the inbound client, and the propagated headers (a tenant,
+ * say) are the inbound request's: neither is this service's to hand to a third party, so they
+ * go only where the application says its own services are. The budget is not an inbound value
+ * but this caller's own remaining time, which the callee learns anyway when the caller gives
+ * up; sent everywhere, it lets any deadline-aware downstream stop early. Headers the caller
+ * sets on the call itself are left alone, whatever the host. Everything else (fail fast, the
+ * operation, the abort) is the same for every host.
+ *
  * <p>With a deadline, a call, body included, therefore never outlives the shorter of the
  * client's own timeouts and the context's budget. The body is not buffered: it reaches the
  * caller as the client delivers it. How the exchange is aborted depends on the request factory;
  * see the {@linkplain dev.reqctx.http package documentation}.
  *
- * <p>Instances are immutable and thread-safe. For a client built by hand:
+ * <p>Instances are immutable (but for the hosts they have logged) and thread-safe. For a client
+ * built by hand:
  *
  * <pre>
  * RestClient client = RestClient.builder()
- *         .requestInterceptor(ReqctxHttp.interceptor())
+ *         .requestInterceptor(ReqctxHttp.interceptor().withInternalHosts(List.of("*.svc.internal")))
  *         .build();
  * </pre>
  */
@@ -85,6 +102,11 @@ public final class ContextPropagatingInterceptor implements ClientHttpRequestInt
 	/** How long a failed call waits for its context's cancel to reach its operation, at most. */
 	private static final long CANCEL_ACTION_WAIT_NANOS = TimeUnit.MILLISECONDS.toNanos(20);
 
+	/** How many hosts the "not sending" line is logged for, at most: each is remembered. */
+	static final int MAX_REPORTED_HOSTS = 256;
+
+	private static final Logger LOGGER = System.getLogger(ContextPropagatingInterceptor.class.getName());
+
 	private final String budgetHeader;
 
 	private final String requestIdHeader;
@@ -93,23 +115,30 @@ public final class ContextPropagatingInterceptor implements ClientHttpRequestInt
 
 	private final String[] propagatedHeaders;
 
+	private final InternalHosts internalHosts;
+
 	private final ContextObserver observer;
 
+	/** The hosts the "not sending" line was logged for. */
+	private final Set<String> reportedHosts = ConcurrentHashMap.newKeySet();
+
 	/**
-	 * Creates an interceptor with the default header names and safety margin, that propagates
-	 * no inbound headers and reports to no observer.
+	 * Creates an interceptor with the default header names and safety margin, that declares no
+	 * host internal (so it sends no request id), propagates no inbound headers and reports to no
+	 * observer.
 	 */
 	public ContextPropagatingInterceptor() {
 		this(DEFAULT_BUDGET_HEADER, DEFAULT_REQUEST_ID_HEADER, DEFAULT_SAFETY_MARGIN.toNanos(), NO_HEADERS,
-				ContextObserver.NONE);
+				InternalHosts.NONE, ContextObserver.NONE);
 	}
 
 	private ContextPropagatingInterceptor(String budgetHeader, String requestIdHeader, long safetyMarginNanos,
-			String[] propagatedHeaders, ContextObserver observer) {
+			String[] propagatedHeaders, InternalHosts internalHosts, ContextObserver observer) {
 		this.budgetHeader = budgetHeader;
 		this.requestIdHeader = requestIdHeader;
 		this.safetyMarginNanos = safetyMarginNanos;
 		this.propagatedHeaders = propagatedHeaders;
+		this.internalHosts = internalHosts;
 		this.observer = observer;
 	}
 
@@ -121,7 +150,7 @@ public final class ContextPropagatingInterceptor implements ClientHttpRequestInt
 	public ContextPropagatingInterceptor withBudgetHeader(String name) {
 		requireHeaderName(name);
 		return new ContextPropagatingInterceptor(name, this.requestIdHeader, this.safetyMarginNanos,
-				this.propagatedHeaders, this.observer);
+				this.propagatedHeaders, this.internalHosts, this.observer);
 	}
 
 	/**
@@ -133,7 +162,7 @@ public final class ContextPropagatingInterceptor implements ClientHttpRequestInt
 	public ContextPropagatingInterceptor withRequestIdHeader(String name) {
 		requireHeaderName(name);
 		return new ContextPropagatingInterceptor(this.budgetHeader, name, this.safetyMarginNanos,
-				this.propagatedHeaders, this.observer);
+				this.propagatedHeaders, this.internalHosts, this.observer);
 	}
 
 	/**
@@ -148,12 +177,13 @@ public final class ContextPropagatingInterceptor implements ClientHttpRequestInt
 			throw new IllegalArgumentException("margin must not be negative");
 		}
 		return new ContextPropagatingInterceptor(this.budgetHeader, this.requestIdHeader, saturatedNanos(margin),
-				this.propagatedHeaders, this.observer);
+				this.propagatedHeaders, this.internalHosts, this.observer);
 	}
 
 	/**
 	 * Returns a copy that copies the given inbound headers, as captured in
-	 * {@link StandardKeys#PROPAGATED_HEADERS}, to every call. Only these names are sent.
+	 * {@link StandardKeys#PROPAGATED_HEADERS}, to every call to an
+	 * {@linkplain #withInternalHosts(Collection) internal host}. Only these names are sent.
 	 * @param names the header names; empty to copy none
 	 * @return the new interceptor
 	 */
@@ -164,7 +194,32 @@ public final class ContextPropagatingInterceptor implements ClientHttpRequestInt
 			requireHeaderName(name);
 		}
 		return new ContextPropagatingInterceptor(this.budgetHeader, this.requestIdHeader, this.safetyMarginNanos,
-				copy, this.observer);
+				copy, this.internalHosts, this.observer);
+	}
+
+	/**
+	 * Returns a copy that sends the request id and the propagated inbound headers to the given
+	 * hosts, and to no other. Each pattern is one of:
+	 * <ul>
+	 * <li>a host name or IP literal, matched exactly and case-insensitively against the host of
+	 * the call's URI as written: {@code api.example.internal}, {@code 10.0.0.7}, {@code [::1]}
+	 * ({@code localhost} and {@code 127.0.0.1} are different hosts);
+	 * <li>{@code *.example.internal}: any subdomain of {@code example.internal}, not the domain
+	 * itself;
+	 * <li>either of them with {@code :port}, such as {@code api.example.internal:8443}, for that
+	 * port only (a URI without a port has {@code 80} for {@code http}, {@code 443} for
+	 * {@code https});
+	 * <li>{@code *} alone: every host.
+	 * </ul>
+	 * The budget goes to every host whatever the patterns.
+	 * @param patterns the patterns; empty to declare no host internal
+	 * @return the new interceptor
+	 * @throws IllegalArgumentException if a pattern is none of these, with what is wrong and
+	 * examples
+	 */
+	public ContextPropagatingInterceptor withInternalHosts(Collection<String> patterns) {
+		return new ContextPropagatingInterceptor(this.budgetHeader, this.requestIdHeader, this.safetyMarginNanos,
+				this.propagatedHeaders, InternalHosts.of(patterns), this.observer);
 	}
 
 	/**
@@ -176,7 +231,7 @@ public final class ContextPropagatingInterceptor implements ClientHttpRequestInt
 	public ContextPropagatingInterceptor withObserver(ContextObserver observer) {
 		Objects.requireNonNull(observer, "observer must not be null");
 		return new ContextPropagatingInterceptor(this.budgetHeader, this.requestIdHeader, this.safetyMarginNanos,
-				this.propagatedHeaders, observer);
+				this.propagatedHeaders, this.internalHosts, observer);
 	}
 
 	@Override
@@ -186,7 +241,7 @@ public final class ContextPropagatingInterceptor implements ClientHttpRequestInt
 		// Nothing has been sent and no connection taken yet: failing here costs the server nothing.
 		context.throwIfCancelled();
 		long remainingNanos = context.remainingNanos();
-		writeHeaders(context, remainingNanos, request.getHeaders());
+		writeHeaders(context, remainingNanos, request);
 		if (!context.isCancellable()) {
 			// Root or detached: nothing can cancel the call, so there is nothing to track.
 			return execution.execute(request, body);
@@ -253,7 +308,8 @@ public final class ContextPropagatingInterceptor implements ClientHttpRequestInt
 				new IOException(describe(request) + " answered 504 Gateway Timeout: the budget sent downstream ran out"));
 	}
 
-	private void writeHeaders(RequestContext context, long remainingNanos, HttpHeaders headers) {
+	private void writeHeaders(RequestContext context, long remainingNanos, HttpRequest request) {
+		HttpHeaders headers = request.getHeaders();
 		if (remainingNanos != Long.MAX_VALUE) {
 			long budgetMillis = Math.max(0, remainingNanos - this.safetyMarginNanos) / NANOS_PER_MILLI;
 			String explicit = headers.getFirst(this.budgetHeader);
@@ -263,20 +319,65 @@ public final class ContextPropagatingInterceptor implements ClientHttpRequestInt
 			}
 		}
 		String requestId = context.get(StandardKeys.REQUEST_ID);
+		Map<String, String> captured = (this.propagatedHeaders.length > 0)
+				? context.get(StandardKeys.PROPAGATED_HEADERS) : null;
+		if (requestId == null && captured == null) {
+			return; // nothing inbound to send, wherever the call goes
+		}
+		URI uri = request.getURI();
+		if (!this.internalHosts.includes(uri)) {
+			reportWithheld(uri, requestId, captured, headers);
+			return;
+		}
 		if (requestId != null && !headers.containsHeader(this.requestIdHeader)) {
 			headers.set(this.requestIdHeader, requestId);
 		}
-		if (this.propagatedHeaders.length > 0) {
-			Map<String, String> captured = context.get(StandardKeys.PROPAGATED_HEADERS);
-			if (captured != null) {
-				for (String name : this.propagatedHeaders) {
-					String value = captured.get(name);
-					if (value != null && !headers.containsHeader(name)) {
-						headers.set(name, value);
-					}
+		if (captured != null) {
+			for (String name : this.propagatedHeaders) {
+				String value = captured.get(name);
+				if (value != null && !headers.containsHeader(name)) {
+					headers.set(name, value);
 				}
 			}
 		}
+	}
+
+	/**
+	 * Logs, once per host and for {@value #MAX_REPORTED_HOSTS} hosts at most, the headers a call
+	 * to a host that is not internal would have had: an operator who misses them downstream
+	 * learns why, and which host to declare.
+	 */
+	private void reportWithheld(URI uri, String requestId, Map<String, String> captured, HttpHeaders headers) {
+		String host = uri.getHost();
+		String key = (host != null) ? host : hostAndPortOf(uri.getRawAuthority());
+		if (this.reportedHosts.contains(key) || this.reportedHosts.size() >= MAX_REPORTED_HOSTS
+				|| !LOGGER.isLoggable(Level.INFO)) {
+			return;
+		}
+		List<String> withheld = new ArrayList<>();
+		if (requestId != null && !headers.containsHeader(this.requestIdHeader)) {
+			withheld.add(this.requestIdHeader);
+		}
+		if (captured != null) {
+			for (String name : this.propagatedHeaders) {
+				if (captured.get(name) != null && !headers.containsHeader(name)) {
+					withheld.add(name);
+				}
+			}
+		}
+		if (withheld.isEmpty() || !this.reportedHosts.add(key)) {
+			return;
+		}
+		String target = (host != null && uri.getPort() != -1) ? host + ":" + uri.getPort() : key;
+		LOGGER.log(Level.INFO, "Not sending " + String.join(", ", withheld) + " to " + target
+				+ ": not in reqctx.http.internal-hosts (logged once per host"
+				+ ((this.reportedHosts.size() >= MAX_REPORTED_HOSTS)
+						? "; " + MAX_REPORTED_HOSTS + " hosts logged, no further host will be)" : ")"));
+	}
+
+	/** The authority without its user info, which must not reach the log. */
+	private static String hostAndPortOf(String authority) {
+		return (authority != null) ? authority.substring(authority.lastIndexOf('@') + 1) : "(no host)";
 	}
 
 	private static boolean isShorter(String explicit, long budgetMillis) {
@@ -369,7 +470,8 @@ public final class ContextPropagatingInterceptor implements ClientHttpRequestInt
 	@Override
 	public String toString() {
 		return "ContextPropagatingInterceptor[budgetHeader=" + this.budgetHeader + ", requestIdHeader="
-				+ this.requestIdHeader + ", safetyMargin=" + Duration.ofNanos(this.safetyMarginNanos) + "]";
+				+ this.requestIdHeader + ", safetyMargin=" + Duration.ofNanos(this.safetyMarginNanos)
+				+ ", internalHosts=" + this.internalHosts + "]";
 	}
 
 }

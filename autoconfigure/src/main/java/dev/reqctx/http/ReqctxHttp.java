@@ -21,8 +21,10 @@ public final class ReqctxHttp {
 
 	/**
 	 * Returns an interceptor with the default settings ({@code Request-Timeout-Ms},
-	 * {@code X-Request-Id}, 10 ms safety margin, no propagated headers, no metrics). Use
-	 * {@code with...} on it to change them.
+	 * {@code X-Request-Id}, 10 ms safety margin, no propagated headers, no metrics) and no
+	 * internal host: it sends the budget, but the request id to no host until
+	 * {@link ContextPropagatingInterceptor#withInternalHosts(java.util.Collection) withInternalHosts}
+	 * names some. Use {@code with...} on it to change them.
 	 * @return the interceptor
 	 */
 	public static ContextPropagatingInterceptor interceptor() {

@@ -1,7 +1,8 @@
 /**
  * Outbound HTTP: {@code RestClient} and {@code RestTemplate} calls carry the caller's deadline
- * and request id downstream and are aborted when the caller's context is cancelled, while the
- * caller waits for the response and while it reads the response body.
+ * downstream (and its request id, to the hosts declared internal) and are aborted when the
+ * caller's context is cancelled, while the caller waits for the response and while it reads
+ * the response body.
  *
  * <p>{@link dev.reqctx.http.ContextPropagatingInterceptor} does the work that is the same for
  * every client library: fail fast, headers, the live-tree operation, translating the failure of
@@ -47,7 +48,7 @@
  * </table>
  *
  * <p>On every factory a call with a cancelled context fails before a connection is opened, and
- * the budget and request id headers are sent. The factories are told apart by the class of the
+ * the budget header is sent (and the request id, to internal hosts). The factories are told apart by the class of the
  * response the interceptor receives: a response wrapped by an interceptor that runs after this
  * one, or by request buffering, is read without being closed from another thread, so it stops at
  * the next bytes that arrive, like {@code HttpURLConnection}'s.

@@ -35,6 +35,18 @@ public interface ContextObserver {
 	}
 
 	/**
+	 * A unit of work other than a request (a scheduled job, a listener's message, work started
+	 * with {@link dev.reqctx.ContextRuntime#work(String)}) ended.
+	 * @param root the unit's root context; its {@link CancellableContext#kind() kind} says what
+	 * it was
+	 * @param name the unit's name (bounded cardinality, like a route)
+	 * @param outcome how it ended: {@link CancellationCause#COMPLETED} for a normal end,
+	 * otherwise the cause that cancelled it first
+	 */
+	default void workFinished(CancellableContext root, String name, CancellationCause outcome) {
+	}
+
+	/**
 	 * A request arrived with a budget header that could not be used.
 	 * @param reason a short, bounded reason ({@code "malformed"}, {@code "negative"},
 	 * {@code "too-long"}, {@code "repeated"}, {@code "overflow"})

@@ -28,7 +28,12 @@ class InvalidConfigurationTests {
 			"reqctx.jdbc.cancel-retry-interval | 0ms | must be a positive duration | such as 100ms",
 			"reqctx.jdbc.abort-after | -1s | must be zero or a positive duration | such as 1s",
 			"reqctx.http.propagate-headers | X-Tenant: evil | must name a header | to a header name",
+			"reqctx.http.internal-hosts | http://api.example.internal | must be a host, not a URL | to the host alone, without http:// or https://",
+			"reqctx.http.internal-hosts | api.example.internal/v1 | must be a host without a path | without a path, such as api.example.internal",
+			"reqctx.http.internal-hosts | api.example.internal:99999 | must have a port from 1 to 65535 | such as api.example.internal:8443",
+			"reqctx.http.internal-hosts | api.*.internal | has a '*' that is not its whole first label | *.domain for its subdomains",
 			"reqctx.task.leak-history | 0 | must be at least 1 | 1 or more (default 50)",
+			"reqctx.scheduling.timeouts[ReportJobs.*] | 0s | must be a positive duration | such as 10m",
 			"management.endpoint.requestcontexts.default-limit | 0 | must be between 1 and max-limit (1000) | between 1 and 1000",
 			"management.endpoint.requestcontexts.application-packages | com.acme.* | must be a package name | such as com.example.shop" })
 	void aBadValueFailsStartUpWithWhatToChange(String property, String value, String requirement, String action,

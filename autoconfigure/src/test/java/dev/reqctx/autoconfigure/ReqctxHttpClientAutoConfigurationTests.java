@@ -110,7 +110,8 @@ class ReqctxHttpClientAutoConfigurationTests {
 		answering();
 		this.runner
 			.withPropertyValues("reqctx.http.budget-header=X-Budget", "reqctx.http.request-id-header=X-Correlation",
-					"reqctx.http.safety-margin=100ms", "reqctx.http.propagate-headers=X-Tenant")
+					"reqctx.http.safety-margin=100ms", "reqctx.http.propagate-headers=X-Tenant",
+					"reqctx.http.internal-hosts=127.0.0.1")
 			.run((context) -> {
 				call(context.getBean(RestClient.Builder.class).build(), "/props");
 				RecordedRequest request = this.server.takeRequest(WAIT);
@@ -122,9 +123,20 @@ class ReqctxHttpClientAutoConfigurationTests {
 	}
 
 	@Test
+	void sendsTheBudgetButNoInboundValueByDefault() throws IOException {
+		answering();
+		this.runner.withPropertyValues("reqctx.http.propagate-headers=X-Tenant").run((context) -> {
+			call(context.getBean(RestClient.Builder.class).build(), "/no-internal-host");
+			RecordedRequest request = this.server.takeRequest(WAIT);
+			assertThat(request.header("Request-Timeout-Ms")).isNotNull();
+			assertThat(request.headers()).doesNotContainKeys("x-request-id", "x-tenant");
+		});
+	}
+
+	@Test
 	void propagatesNoInboundHeaderByDefault() throws IOException {
 		answering();
-		this.runner.run((context) -> {
+		this.runner.withPropertyValues("reqctx.http.internal-hosts=127.0.0.1").run((context) -> {
 			call(context.getBean(RestClient.Builder.class).build(), "/default");
 			RecordedRequest request = this.server.takeRequest(WAIT);
 			assertThat(request.header("Request-Timeout-Ms")).isNotNull();
@@ -136,7 +148,7 @@ class ReqctxHttpClientAutoConfigurationTests {
 	@Test
 	void restTemplateBuilderSendsHeaders() throws IOException {
 		answering();
-		this.runner.run((context) -> {
+		this.runner.withPropertyValues("reqctx.http.internal-hosts=127.0.0.1").run((context) -> {
 			RestTemplateBuilder builder = context.getBean(RestTemplateBuilder.class);
 			try (Scope scope = requestContext().attach()) {
 				builder.build().getForEntity(this.server.uri("/template"), String.class);

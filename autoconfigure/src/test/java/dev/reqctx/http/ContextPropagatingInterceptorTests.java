@@ -1,11 +1,15 @@
 package dev.reqctx.http;
 
+import java.net.URI;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import java.util.logging.Handler;
+import java.util.logging.LogRecord;
+import java.util.logging.Logger;
 import java.util.stream.Stream;
 
 import dev.reqctx.CancellableContext;
@@ -29,9 +33,13 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
+import org.springframework.http.HttpMethod;
+import org.springframework.http.HttpStatus;
 import org.springframework.http.client.ClientHttpRequestFactory;
 import org.springframework.http.client.HttpComponentsClientHttpRequestFactory;
 import org.springframework.http.client.JdkClientHttpRequestFactory;
+import org.springframework.mock.http.client.MockClientHttpRequest;
+import org.springframework.mock.http.client.MockClientHttpResponse;
 import org.springframework.web.client.RestClient;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -48,6 +56,9 @@ class ContextPropagatingInterceptorTests {
 	private static final Duration CLIENT_TIMEOUT = Duration.ofSeconds(5);
 
 	private static final Duration WAIT = Duration.ofSeconds(3);
+
+	/** The host of every {@link TestHttpServer} URI. */
+	private static final List<String> LOOPBACK = List.of("127.0.0.1");
 
 	private final List<AutoCloseable> closeables = new CopyOnWriteArrayList<>();
 
@@ -145,7 +156,8 @@ class ContextPropagatingInterceptorTests {
 	@MethodSource("factories")
 	void sendsBudgetAndRequestIdHeaders(String factory) throws Exception {
 		TestHttpServer server = answeringServer();
-		RestClient client = client(factory, ReqctxHttp.interceptor().withSafetyMargin(Duration.ofMillis(50)));
+		RestClient client = client(factory,
+				ReqctxHttp.interceptor().withSafetyMargin(Duration.ofMillis(50)).withInternalHosts(LOOPBACK));
 		try (CancellableContext ctx = RequestContext.root().withTimeout(Duration.ofSeconds(2))) {
 			long remainingBefore = ctx.remainingNanos();
 			try (Scope scope = ctx.withValue(StandardKeys.REQUEST_ID, "req-42").attach()) {
@@ -187,7 +199,7 @@ class ContextPropagatingInterceptorTests {
 	@Test
 	void detachedContextSendsNoBudgetButKeepsRequestId() throws Exception {
 		TestHttpServer server = answeringServer();
-		RestClient client = client("jdk", ReqctxHttp.interceptor());
+		RestClient client = client("jdk", ReqctxHttp.interceptor().withInternalHosts(LOOPBACK));
 		try (CancellableContext ctx = RequestContext.root().withTimeout(Duration.ofSeconds(2));
 				Scope scope = ctx.withValue(StandardKeys.REQUEST_ID, "req-7").detached().attach()) {
 			client.get().uri(server.uri("/audit")).retrieve().toBodilessEntity();
@@ -200,8 +212,9 @@ class ContextPropagatingInterceptorTests {
 	@Test
 	void propagatesConfiguredInboundHeadersOnly() throws Exception {
 		TestHttpServer server = answeringServer();
-		RestClient propagating = client("jdk", ReqctxHttp.interceptor().withPropagatedHeaders(List.of("X-Tenant")));
-		RestClient plain = client("jdk", ReqctxHttp.interceptor());
+		RestClient propagating = client("jdk",
+				ReqctxHttp.interceptor().withPropagatedHeaders(List.of("X-Tenant")).withInternalHosts(LOOPBACK));
+		RestClient plain = client("jdk", ReqctxHttp.interceptor().withInternalHosts(LOOPBACK));
 		RequestContext inbound = RequestContext.root()
 			.withValue(StandardKeys.PROPAGATED_HEADERS, Map.of("X-Tenant", "acme", "X-Other", "no"));
 		try (Scope scope = inbound.attach()) {
@@ -243,12 +256,135 @@ class ContextPropagatingInterceptorTests {
 	}
 
 	@Test
+	void requestIdAndPropagatedHeadersGoToInternalHostsOnlyAndTheBudgetToEveryHost() throws Exception {
+		TestHttpServer internal = answeringServer();
+		TestHttpServer other = answeringServer();
+		// Both listen on 127.0.0.1: the port tells them apart.
+		RestClient client = client("jdk", ReqctxHttp.interceptor()
+			.withPropagatedHeaders(List.of("X-Tenant"))
+			.withInternalHosts(List.of("127.0.0.1:" + internal.port())));
+		try (CancellableContext ctx = RequestContext.root().withTimeout(Duration.ofSeconds(2));
+				Scope scope = inbound(ctx, "req-9").attach()) {
+			client.get().uri(internal.uri("/internal")).retrieve().toBodilessEntity();
+			client.get().uri(other.uri("/other")).retrieve().toBodilessEntity();
+		}
+		RecordedRequest toInternal = internal.takeRequest(WAIT);
+		assertThat(toInternal.header("X-Request-Id")).isEqualTo("req-9");
+		assertThat(toInternal.header("X-Tenant")).isEqualTo("acme");
+		assertThat(Long.parseLong(toInternal.header("Request-Timeout-Ms"))).isBetween(1L, 2000L);
+		RecordedRequest toOther = other.takeRequest(WAIT);
+		assertThat(Long.parseLong(toOther.header("Request-Timeout-Ms"))).isBetween(1L, 2000L);
+		assertThat(toOther.headers()).doesNotContainKeys("x-request-id", "x-tenant");
+	}
+
+	@Test
+	void byDefaultNoHostGetsTheRequestIdOrPropagatedHeadersButEveryHostGetsTheBudget() throws Exception {
+		TestHttpServer server = answeringServer();
+		RestClient client = client("jdk", ReqctxHttp.interceptor().withPropagatedHeaders(List.of("X-Tenant")));
+		try (CancellableContext ctx = RequestContext.root().withTimeout(Duration.ofSeconds(2));
+				Scope scope = inbound(ctx, "req-10").attach()) {
+			client.get().uri(server.uri("/default")).retrieve().toBodilessEntity();
+		}
+		RecordedRequest request = server.takeRequest(WAIT);
+		assertThat(request.header("Request-Timeout-Ms")).isNotNull();
+		assertThat(request.headers()).doesNotContainKeys("x-request-id", "x-tenant");
+	}
+
+	@Test
+	void aStarDeclaresEveryHostInternal() throws Exception {
+		TestHttpServer server = answeringServer();
+		RestClient client = client("jdk",
+				ReqctxHttp.interceptor().withPropagatedHeaders(List.of("X-Tenant")).withInternalHosts(List.of("*")));
+		try (CancellableContext ctx = RequestContext.root().withTimeout(Duration.ofSeconds(2));
+				Scope scope = inbound(ctx, "req-11").attach()) {
+			client.get().uri(server.uri("/star")).retrieve().toBodilessEntity();
+		}
+		RecordedRequest request = server.takeRequest(WAIT);
+		assertThat(request.header("X-Request-Id")).isEqualTo("req-11");
+		assertThat(request.header("X-Tenant")).isEqualTo("acme");
+	}
+
+	@Test
+	void headersTheCallerSetsOnTheCallReachAnyHost() throws Exception {
+		TestHttpServer server = answeringServer();
+		RestClient client = client("jdk", ReqctxHttp.interceptor().withPropagatedHeaders(List.of("X-Tenant")));
+		try (CancellableContext ctx = RequestContext.root().withTimeout(Duration.ofSeconds(2));
+				Scope scope = inbound(ctx, "req-12").attach()) {
+			client.get()
+				.uri(server.uri("/explicit"))
+				.header("X-Request-Id", "chosen-by-the-caller")
+				.header("X-Tenant", "partner-account")
+				.retrieve()
+				.toBodilessEntity();
+		}
+		RecordedRequest request = server.takeRequest(WAIT);
+		assertThat(request.header("X-Request-Id")).isEqualTo("chosen-by-the-caller");
+		assertThat(request.header("X-Tenant")).isEqualTo("partner-account");
+	}
+
+	@Test
+	void withheldHeadersAreLoggedOncePerHost() throws Exception {
+		ContextPropagatingInterceptor interceptor = ReqctxHttp.interceptor()
+			.withPropagatedHeaders(List.of("X-Tenant"))
+			.withInternalHosts(List.of("*.svc.internal"));
+		try (RecordedLog log = RecordedLog.of(ContextPropagatingInterceptor.class)) {
+			try (Scope scope = inbound(RequestContext.root(), "req-13").attach()) {
+				for (int i = 0; i < 3; i++) {
+					intercept(interceptor, "https://api.partner.example/v1/charges");
+				}
+				intercept(interceptor, "http://localhost:8080/");
+				intercept(interceptor, "http://orders.svc.internal/orders");
+			}
+			try (Scope scope = RequestContext.root().withValue(StandardKeys.REQUEST_ID, "req-14").attach()) {
+				intercept(interceptor, "https://api.partner.example/v1/charges");
+			}
+			try (Scope scope = RequestContext.root().attach()) {
+				intercept(interceptor, "https://nothing-to-withhold.example/");
+			}
+			assertThat(log.infos()).containsExactly(
+					"Not sending X-Request-Id, X-Tenant to api.partner.example: not in reqctx.http.internal-hosts "
+							+ "(logged once per host)",
+					"Not sending X-Request-Id, X-Tenant to localhost:8080: not in reqctx.http.internal-hosts "
+							+ "(logged once per host)");
+		}
+	}
+
+	@Test
+	void theWithheldHeadersLogRemembersABoundedNumberOfHosts() throws Exception {
+		ContextPropagatingInterceptor interceptor = ReqctxHttp.interceptor().withInternalHosts(LOOPBACK);
+		int max = ContextPropagatingInterceptor.MAX_REPORTED_HOSTS;
+		try (RecordedLog log = RecordedLog.of(ContextPropagatingInterceptor.class);
+				Scope scope = RequestContext.root().withValue(StandardKeys.REQUEST_ID, "req-15").attach()) {
+			for (int i = 0; i <= max; i++) {
+				intercept(interceptor, "https://host-" + i + ".partner.example/");
+			}
+			assertThat(log.infos()).hasSize(max);
+			assertThat(log.infos().get(max - 1)).isEqualTo("Not sending X-Request-Id to host-" + (max - 1)
+					+ ".partner.example: not in reqctx.http.internal-hosts (logged once per host; " + max
+					+ " hosts logged, no further host will be)");
+		}
+	}
+
+	@Test
 	void rootContextCallsPassThroughUntouched() throws Exception {
 		TestHttpServer server = answeringServer();
-		RestClient client = client("jdk", ReqctxHttp.interceptor());
+		RestClient client = client("jdk", ReqctxHttp.interceptor().withInternalHosts(LOOPBACK));
 		client.get().uri(server.uri("/plain")).retrieve().toBodilessEntity();
 		RecordedRequest request = server.takeRequest(WAIT);
 		assertThat(request.headers()).doesNotContainKeys("request-timeout-ms", "x-request-id");
+	}
+
+	/** A request's context as the filter makes it, with a request id and a tenant captured. */
+	private static RequestContext inbound(RequestContext context, String requestId) {
+		return context.withValue(StandardKeys.REQUEST_ID, requestId)
+			.withValue(StandardKeys.PROPAGATED_HEADERS, Map.of("X-Tenant", "acme"));
+	}
+
+	/** Runs a call through the interceptor alone, to a response in memory: no network. */
+	private static void intercept(ContextPropagatingInterceptor interceptor, String uri) throws Exception {
+		MockClientHttpRequest request = new MockClientHttpRequest(HttpMethod.GET, URI.create(uri));
+		interceptor.intercept(request, new byte[0], (req, body) -> new MockClientHttpResponse(new byte[0], HttpStatus.OK))
+			.close();
 	}
 
 	private TestHttpServer silentServer() throws Exception {
@@ -280,6 +416,54 @@ class ContextPropagatingInterceptorTests {
 					.build());
 		this.closeables.add(factory::destroy);
 		return factory;
+	}
+
+	/**
+	 * Records a logger's INFO lines, and keeps them off the console while it does. reqctx logs
+	 * through {@link System.Logger}, which without a logging provider of its own (none here) is
+	 * {@code java.util.logging}.
+	 */
+	static final class RecordedLog extends Handler implements AutoCloseable {
+
+		private final Logger logger;
+
+		private final boolean useParentHandlers;
+
+		private final List<String> infos = new CopyOnWriteArrayList<>();
+
+		private RecordedLog(Logger logger) {
+			this.logger = logger;
+			this.useParentHandlers = logger.getUseParentHandlers();
+		}
+
+		static RecordedLog of(Class<?> source) {
+			RecordedLog log = new RecordedLog(Logger.getLogger(source.getName()));
+			log.logger.addHandler(log);
+			log.logger.setUseParentHandlers(false);
+			return log;
+		}
+
+		List<String> infos() {
+			return this.infos;
+		}
+
+		@Override
+		public void publish(LogRecord record) {
+			if (record.getLevel() == java.util.logging.Level.INFO) {
+				this.infos.add(record.getMessage());
+			}
+		}
+
+		@Override
+		public void flush() {
+		}
+
+		@Override
+		public void close() {
+			this.logger.removeHandler(this);
+			this.logger.setUseParentHandlers(this.useParentHandlers);
+		}
+
 	}
 
 	/** Records what the interceptor reports for meters. */

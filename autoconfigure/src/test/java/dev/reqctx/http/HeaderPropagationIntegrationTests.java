@@ -22,10 +22,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * End to end over real HTTP: the filter captures the configured inbound headers and Boot's
- * {@code RestClient} sends them downstream with the request id and the shrunken budget.
+ * {@code RestClient} sends them to an internal host with the request id and the shrunken budget.
  */
 @SpringBootTest(classes = HeaderPropagationIntegrationTests.ForwardingApplication.class,
-		webEnvironment = WebEnvironment.RANDOM_PORT, properties = "reqctx.http.propagate-headers=X-Tenant")
+		webEnvironment = WebEnvironment.RANDOM_PORT,
+		properties = { "reqctx.http.propagate-headers=X-Tenant", "reqctx.http.internal-hosts=127.0.0.1" })
 class HeaderPropagationIntegrationTests {
 
 	@LocalServerPort

@@ -23,10 +23,10 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * A bare HTTP/1.1 server on a real socket on 127.0.0.1, for tests that need to see exactly what
- * reaches the wire: it counts accepted connections, records each request's head, and either
- * answers {@code 200} at once or never answers and reports when the client closes the
- * connection.
+ * A bare HTTP/1.1 server on a real socket on 127.0.0.1 (or another local address), for tests
+ * that need to see exactly what reaches the wire: it counts accepted connections, records each
+ * request's head, and either answers {@code 200} at once or never answers and reports when the
+ * client closes the connection.
  */
 public final class TestHttpServer implements AutoCloseable {
 
@@ -45,10 +45,10 @@ public final class TestHttpServer implements AutoCloseable {
 
 	private final Thread acceptor;
 
-	private TestHttpServer(boolean answer) throws IOException {
+	private TestHttpServer(boolean answer, InetAddress address) throws IOException {
 		this.answer = answer;
 		this.serverSocket = new ServerSocket();
-		this.serverSocket.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+		this.serverSocket.bind(new InetSocketAddress(address, 0));
 		this.acceptor = new Thread(this::acceptLoop, "test-http-acceptor");
 		this.acceptor.setDaemon(true);
 		this.acceptor.start();
@@ -56,12 +56,21 @@ public final class TestHttpServer implements AutoCloseable {
 
 	/** A server that reads each request and never answers it. */
 	public static TestHttpServer silent() throws IOException {
-		return new TestHttpServer(false);
+		return new TestHttpServer(false, InetAddress.getLoopbackAddress());
 	}
 
 	/** A server that answers every request with {@code 200 ok} and closes the connection. */
 	public static TestHttpServer answering() throws IOException {
-		return new TestHttpServer(true);
+		return answering(InetAddress.getLoopbackAddress());
+	}
+
+	/**
+	 * A server on the given local address that answers every request with {@code 200 ok} and
+	 * closes the connection. {@link #uri(String)} still names 127.0.0.1: build the URI for
+	 * another address from {@link #port()}.
+	 */
+	public static TestHttpServer answering(InetAddress address) throws IOException {
+		return new TestHttpServer(true, address);
 	}
 
 	public URI uri(String pathAndQuery) {
