@@ -3,6 +3,7 @@ package dev.reqctx.actuate;
 import java.security.Principal;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collection;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -51,12 +52,13 @@ import org.springframework.boot.actuate.endpoint.annotation.WriteOperation;
  * {@code management.endpoint.requestcontexts.access=unrestricted} turns the cancel on. Every
  * cancel asked for is recorded ({@link OperatorCancelRecorder}): a log line with the caller,
  * their address and the target, and an audit event when the application keeps them.
+ *
+ * <p>One context's view adds the whole stack of the thread running it, folded by default so that
+ * the application's frames stand out from the framework's ({@link StackMode}); {@code ?stack=full}
+ * asks for every frame.
  */
 @Endpoint(id = "requestcontexts", defaultAccess = Access.READ_ONLY)
 public class RequestContextsEndpoint {
-
-	/** Longest stack shown for a request's thread. */
-	private static final int MAX_STACK_DEPTH = 64;
 
 	/** How many requests the list shows when the caller gives no limit. */
 	public static final int DEFAULT_LIMIT = 100;
@@ -78,14 +80,19 @@ public class RequestContextsEndpoint {
 
 	private final List<OperatorCancelRecorder> recorders;
 
+	private final StackMode stackMode;
+
+	private final StackFolding stackFolding;
+
 	/**
-	 * Creates a new endpoint with the default limits, for the global runtime.
+	 * Creates a new endpoint with the default limits and folded stacks, for the global runtime.
+	 * Application frames are those outside well-known framework packages.
 	 * @param sanitizingFunctions functions applied to context values before display
 	 * @param showValues when to show values unmasked
 	 */
 	public RequestContextsEndpoint(Iterable<SanitizingFunction> sanitizingFunctions, Show showValues) {
 		this(ContextRuntime.global(), sanitizingFunctions, showValues, DEFAULT_LIMIT, MAX_LIMIT,
-				List.of(OperatorCancelRecorder.LOG));
+				List.of(OperatorCancelRecorder.LOG), StackMode.FOLDED, List.of());
 	}
 
 	/**
@@ -96,11 +103,17 @@ public class RequestContextsEndpoint {
 	 * @param defaultLimit how many requests the list shows without {@code ?limit=}
 	 * @param maxLimit how many requests the list shows at most
 	 * @param recorders told about every operator cancel, in order
+	 * @param stackMode how one context's view shows the stack when the caller does not say
+	 * @param applicationPackages the packages whose frames a folded stack keeps (with their
+	 * sub-packages); when empty, those of classes outside well-known framework packages
 	 */
 	public RequestContextsEndpoint(ContextRuntime runtime, Iterable<SanitizingFunction> sanitizingFunctions,
-			Show showValues, int defaultLimit, int maxLimit, List<OperatorCancelRecorder> recorders) {
+			Show showValues, int defaultLimit, int maxLimit, List<OperatorCancelRecorder> recorders,
+			StackMode stackMode, Collection<String> applicationPackages) {
 		this.runtime = Objects.requireNonNull(runtime, "runtime must not be null");
 		this.recorders = List.copyOf(recorders);
+		this.stackMode = Objects.requireNonNull(stackMode, "stackMode must not be null");
+		this.stackFolding = new StackFolding(applicationPackages);
 		if (maxLimit < 1) {
 			throw new IllegalArgumentException(
 					"management.endpoint.requestcontexts.max-limit must be at least 1, but was " + maxLimit);
@@ -130,11 +143,12 @@ public class RequestContextsEndpoint {
 	 * Shows one context (a request, or any descendant) with its tree and, for a request, the
 	 * stack of the thread running it.
 	 * @param id the context id
+	 * @param stack how to show the stack, the configured mode if {@code null}
 	 * @return the context, or {@code null} if no such context is in flight
 	 */
 	@ReadOperation
-	public @Nullable ContextDescriptor requestContext(@Selector String id) {
-		return one(id, this.showValues.isShown(true));
+	public @Nullable ContextDescriptor requestContext(@Selector String id, @Nullable StackMode stack) {
+		return one(id, this.showValues.isShown(true), stack);
 	}
 
 	/**
@@ -198,7 +212,7 @@ public class RequestContextsEndpoint {
 		return new RequestContextsDescriptor(total, contexts, leaks);
 	}
 
-	@Nullable ContextDescriptor one(String id, boolean showUnsanitized) {
+	@Nullable ContextDescriptor one(String id, boolean showUnsanitized, @Nullable StackMode stackMode) {
 		CancellableContext ctx = find(id);
 		if (ctx == null) {
 			return null;
@@ -206,11 +220,8 @@ public class RequestContextsEndpoint {
 		Thread thread = Contexts.thread(ctx);
 		List<String> stack = null;
 		if (thread != null) {
-			StackTraceElement[] trace = thread.getStackTrace();
-			stack = new ArrayList<>(Math.min(trace.length, MAX_STACK_DEPTH));
-			for (int i = 0; i < trace.length && i < MAX_STACK_DEPTH; i++) {
-				stack.add(trace[i].toString());
-			}
+			StackMode mode = (stackMode != null) ? stackMode : this.stackMode;
+			stack = this.stackFolding.present(thread.getStackTrace(), mode);
 		}
 		return describe(Contexts.tree(ctx), showUnsanitized, stack);
 	}
@@ -311,7 +322,8 @@ public class RequestContextsEndpoint {
 	 * @param values its values, masked unless allowed
 	 * @param operations SQL statements and HTTP exchanges in flight
 	 * @param children child contexts (tasks, scopes)
-	 * @param stack the running thread's stack (single-context view only)
+	 * @param stack the running thread's stack, innermost frame first, folded or in full (single
+	 * context view only)
 	 */
 	public record ContextDescriptor(String id, String kind, @Nullable String requestId, @Nullable String traceId,
 			@Nullable String method, @Nullable String path, @Nullable String name, long ageMs, @Nullable Long remainingMs, String state,

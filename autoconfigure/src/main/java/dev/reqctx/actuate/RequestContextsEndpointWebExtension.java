@@ -67,12 +67,15 @@ public class RequestContextsEndpointWebExtension {
 	 * Shows one context.
 	 * @param securityContext the caller
 	 * @param id the context id or request id
+	 * @param stack how to show the stack ({@code ?stack=full} or {@code folded}), the configured
+	 * mode if {@code null}
 	 * @return the context, or {@code 404}
 	 */
 	@ReadOperation
 	public WebEndpointResponse<ContextDescriptor> requestContext(SecurityContext securityContext,
-			@Selector String id) {
-		ContextDescriptor descriptor = this.delegate.one(id, this.showValues.isShown(securityContext, this.roles));
+			@Selector String id, @Nullable StackMode stack) {
+		ContextDescriptor descriptor = this.delegate.one(id, this.showValues.isShown(securityContext, this.roles),
+				stack);
 		return (descriptor != null) ? new WebEndpointResponse<>(descriptor)
 				: new WebEndpointResponse<>(WebEndpointResponse.STATUS_NOT_FOUND);
 	}

@@ -1,7 +1,9 @@
 package dev.reqctx.autoconfigure;
 
 import java.util.ArrayList;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Set;
 
 import dev.reqctx.ContextRuntime;
 import dev.reqctx.actuate.AuditEventOperatorCancelRecorder;
@@ -9,12 +11,14 @@ import dev.reqctx.actuate.OperatorCancelRecorder;
 import dev.reqctx.actuate.RequestContextsEndpoint;
 import dev.reqctx.actuate.RequestContextsEndpointWebExtension;
 
+import org.springframework.beans.factory.BeanFactory;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.actuate.audit.AuditEventRepository;
 import org.springframework.boot.actuate.autoconfigure.endpoint.condition.ConditionalOnAvailableEndpoint;
 import org.springframework.boot.actuate.endpoint.SanitizingFunction;
 import org.springframework.boot.actuate.endpoint.annotation.Endpoint;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
+import org.springframework.boot.autoconfigure.AutoConfigurationPackages;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProperty;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
@@ -43,13 +47,29 @@ public final class ReqctxEndpointAutoConfiguration {
 	@ConditionalOnMissingBean
 	RequestContextsEndpoint requestContextsEndpoint(ContextRuntime runtime,
 			ObjectProvider<SanitizingFunction> sanitizingFunctions, RequestContextsEndpointProperties properties,
-			ObjectProvider<OperatorCancelRecorder> recorders, Environment environment) {
+			ObjectProvider<OperatorCancelRecorder> recorders, Environment environment, BeanFactory beanFactory) {
 		warnIfCancelIsOpen(environment);
 		List<OperatorCancelRecorder> all = new ArrayList<>();
 		all.add(OperatorCancelRecorder.LOG);
 		all.addAll(recorders.orderedStream().toList());
 		return new RequestContextsEndpoint(runtime, sanitizingFunctions.orderedStream()::iterator,
-				properties.getShowValues(), properties.getDefaultLimit(), properties.getMaxLimit(), all);
+				properties.getShowValues(), properties.getDefaultLimit(), properties.getMaxLimit(), all,
+				properties.getStack(), applicationPackages(beanFactory, properties));
+	}
+
+	/**
+	 * The packages whose frames are the application's: those of the
+	 * {@code @SpringBootApplication} class (its auto-configuration packages) and any the user
+	 * adds. Empty when neither is known, and the endpoint then tells them by what they are not.
+	 */
+	private static Set<String> applicationPackages(BeanFactory beanFactory,
+			RequestContextsEndpointProperties properties) {
+		Set<String> packages = new LinkedHashSet<>();
+		if (AutoConfigurationPackages.has(beanFactory)) {
+			packages.addAll(AutoConfigurationPackages.get(beanFactory));
+		}
+		packages.addAll(properties.getApplicationPackages());
+		return packages;
 	}
 
 	/**

@@ -22,6 +22,9 @@ final class ReqctxPropertiesValidator {
 	private static final String HOST_EXAMPLES = "such as api.example.internal, *.example.internal or "
 			+ "api.example.internal:8443";
 
+	private static final String PACKAGE_NAME = "\\p{javaJavaIdentifierStart}\\p{javaJavaIdentifierPart}*"
+			+ "(\\.\\p{javaJavaIdentifierStart}\\p{javaJavaIdentifierPart}*)*";
+
 	private ReqctxPropertiesValidator() {
 	}
 
@@ -84,6 +87,16 @@ final class ReqctxPropertiesValidator {
 					"must be between 1 and max-limit (" + max + ")",
 					"Set management.endpoint.requestcontexts.default-limit between 1 and " + max
 							+ ", or raise management.endpoint.requestcontexts.max-limit.");
+		}
+		List<String> packages = endpoint.getApplicationPackages();
+		for (int i = 0; i < packages.size(); i++) {
+			String pkg = packages.get(i);
+			if (pkg == null || !pkg.matches(PACKAGE_NAME)) {
+				String property = "management.endpoint.requestcontexts.application-packages[" + i + "]";
+				throw new InvalidReqctxPropertyException(property, pkg, "must be a package name",
+						"Set " + property + " to a Java package name such as com.example.shop (its sub-packages are"
+								+ " included; no wildcards).");
+			}
 		}
 	}
 

@@ -1,7 +1,11 @@
 package dev.reqctx.autoconfigure;
 
+import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Set;
+
+import dev.reqctx.actuate.StackMode;
 
 import org.springframework.beans.factory.InitializingBean;
 import org.springframework.boot.actuate.endpoint.Show;
@@ -44,6 +48,19 @@ public class RequestContextsEndpointProperties implements InitializingBean {
 	 */
 	private int maxLimit = 1000;
 
+	/**
+	 * How one context's view shows the stack of the thread running it, unless the caller asks
+	 * with "?stack=": "folded" keeps the top frames, the application's frames and the frames they
+	 * called, and folds each run of other frames into one line; "full" shows every frame.
+	 */
+	private StackMode stack = StackMode.FOLDED;
+
+	/**
+	 * Packages (with their sub-packages) whose frames a folded stack keeps, in addition to the
+	 * application's auto-configuration packages (that of the @SpringBootApplication class).
+	 */
+	private final List<String> applicationPackages = new ArrayList<>();
+
 	public Show getShowValues() {
 		return this.showValues;
 	}
@@ -70,6 +87,18 @@ public class RequestContextsEndpointProperties implements InitializingBean {
 
 	public void setMaxLimit(int maxLimit) {
 		this.maxLimit = maxLimit;
+	}
+
+	public StackMode getStack() {
+		return this.stack;
+	}
+
+	public void setStack(StackMode stack) {
+		this.stack = stack;
+	}
+
+	public List<String> getApplicationPackages() {
+		return this.applicationPackages;
 	}
 
 }

@@ -1,6 +1,7 @@
 package dev.reqctx.actuate;
 
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
@@ -60,6 +61,10 @@ class RequestContextsEndpointIntegrationTests {
 		/** Polls every 5 ms: the shortest request here has 1 s, and must be seen well within it. */
 		static ConditionFactory awaitUntil(String what) {
 			return await(what).atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(5));
+		}
+
+		static List<String> strings(JsonNode array) {
+			return array.valueStream().map(JsonNode::asString).toList();
 		}
 
 		JsonNode find(String requestId) {
@@ -122,6 +127,29 @@ class RequestContextsEndpointIntegrationTests {
 			assertThat(one.get("stack").toString()).contains("awaitCancel");
 			JsonNode byRequestId = this.http.get("/actuator/requestcontexts/stack-1").json();
 			assertThat(byRequestId.get("id").asString()).isEqualTo(id);
+			assertThat(response.get(10, TimeUnit.SECONDS).status()).isEqualTo(504);
+		}
+
+		@Test
+		void oneContextsStackIsFoldedUnlessTheCallerAsksForEveryFrame() throws Exception {
+			CompletableFuture<Response> response = startInFlight("stack-2", "3000");
+			List<String> folded = strings(this.http.get("/actuator/requestcontexts/stack-2").json().get("stack"));
+			List<String> full = strings(this.http.get("/actuator/requestcontexts/stack-2?stack=full").json().get("stack"));
+			// The handler thread is parked in the same place for both calls: the same frames.
+			assertThat(full).noneMatch((frame) -> frame.startsWith("\u2026"))
+				.anyMatch((frame) -> frame.contains("org.apache.catalina"));
+			assertThat(folded).hasSizeLessThan(full.size())
+				.anyMatch((frame) -> frame.contains("AwaitCancel.thenThrow"))
+				.anyMatch((frame) -> frame.contains("WebTestApplication$TestController.awaitCancel"))
+				.anyMatch((frame) -> frame.matches("\u2026 \\d+ frames in .*org\\.apache.*"));
+			int frames = 0;
+			for (String entry : folded) {
+				frames += entry.startsWith("\u2026") ? Integer.parseInt(entry.split(" ")[1]) : 1;
+				if (!entry.startsWith("\u2026")) {
+					assertThat(full).contains(entry);
+				}
+			}
+			assertThat(frames).as("the folded lines count every frame left out").isEqualTo(full.size());
 			assertThat(response.get(10, TimeUnit.SECONDS).status()).isEqualTo(504);
 		}
 

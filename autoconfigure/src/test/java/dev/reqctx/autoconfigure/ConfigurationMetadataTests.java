@@ -30,7 +30,8 @@ class ConfigurationMetadataTests {
 				"reqctx.http.internal-hosts", "reqctx.task.enabled",
 				"reqctx.logging.enabled", "reqctx.tracing.enabled",
 				"management.endpoint.requestcontexts.show-values", "management.endpoint.requestcontexts.roles",
-				"management.endpoint.requestcontexts.default-limit", "management.endpoint.requestcontexts.max-limit");
+				"management.endpoint.requestcontexts.default-limit", "management.endpoint.requestcontexts.max-limit",
+				"management.endpoint.requestcontexts.stack", "management.endpoint.requestcontexts.application-packages");
 		properties.forEach((name, property) -> {
 			if (name.startsWith("reqctx.") || name.startsWith("management.endpoint.requestcontexts.")) {
 				assertThat(property.path("description").asString()).as("description of %s", name).isNotBlank();
@@ -49,6 +50,8 @@ class ConfigurationMetadataTests {
 			.isEqualTo(100);
 		assertThat(properties.get("management.endpoint.requestcontexts.max-limit").get("defaultValue").asInt())
 			.isEqualTo(1000);
+		assertThat(properties.get("management.endpoint.requestcontexts.stack").get("defaultValue").asString())
+			.isEqualTo("folded");
 	}
 
 	@Test

@@ -34,7 +34,8 @@ class InvalidConfigurationTests {
 			"reqctx.http.internal-hosts | api.*.internal | has a '*' that is not its whole first label | *.domain for its subdomains",
 			"reqctx.task.leak-history | 0 | must be at least 1 | 1 or more (default 50)",
 			"reqctx.scheduling.timeouts[ReportJobs.*] | 0s | must be a positive duration | such as 10m",
-			"management.endpoint.requestcontexts.default-limit | 0 | must be between 1 and max-limit (1000) | between 1 and 1000" })
+			"management.endpoint.requestcontexts.default-limit | 0 | must be between 1 and max-limit (1000) | between 1 and 1000",
+			"management.endpoint.requestcontexts.application-packages | com.acme.* | must be a package name | such as com.example.shop" })
 	void aBadValueFailsStartUpWithWhatToChange(String property, String value, String requirement, String action,
 			CapturedOutput output) {
 		assertThatException().isThrownBy(() -> start(property + "=" + value));
@@ -49,7 +50,8 @@ class InvalidConfigurationTests {
 	}
 
 	@ParameterizedTest(name = "{0}")
-	@CsvSource({ "reqctx.web.default-timeout=soon", "reqctx.task.on-request-end=IGNORE" })
+	@CsvSource({ "reqctx.web.default-timeout=soon", "reqctx.task.on-request-end=IGNORE",
+			"management.endpoint.requestcontexts.stack=truncated" })
 	void aValueThatDoesNotBindIsReportedByBootsOwnAnalyzer(String setting, CapturedOutput output) {
 		assertThatException().isThrownBy(() -> start(setting));
 		assertThat(output.getAll()).contains("APPLICATION FAILED TO START")

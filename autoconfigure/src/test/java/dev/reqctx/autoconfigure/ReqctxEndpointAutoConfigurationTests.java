@@ -1,14 +1,19 @@
 package dev.reqctx.autoconfigure;
 
+import java.util.List;
+
 import dev.reqctx.actuate.AuditEventOperatorCancelRecorder;
 import dev.reqctx.actuate.RequestContextsEndpoint;
 import dev.reqctx.actuate.RequestContextsEndpointWebExtension;
+import dev.reqctx.actuate.StackMode;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
+import org.springframework.beans.factory.support.BeanDefinitionRegistry;
 import org.springframework.boot.actuate.audit.InMemoryAuditEventRepository;
 import org.springframework.boot.actuate.autoconfigure.endpoint.EndpointAutoConfiguration;
 import org.springframework.boot.actuate.autoconfigure.endpoint.web.WebEndpointAutoConfiguration;
+import org.springframework.boot.autoconfigure.AutoConfigurationPackages;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.test.context.runner.WebApplicationContextRunner;
 import org.springframework.boot.test.system.CapturedOutput;
@@ -47,6 +52,47 @@ class ReqctxEndpointAutoConfigurationTests {
 			.run((context) -> assertThat(context.getBean(RequestContextsEndpoint.class))
 				.hasFieldOrPropertyWithValue("defaultLimit", 7)
 				.hasFieldOrPropertyWithValue("maxLimit", 20));
+	}
+
+	@Test
+	void stacksAreFoldedUnlessConfiguredOtherwise() {
+		this.runner.withPropertyValues("management.endpoints.web.exposure.include=requestcontexts")
+			.run((context) -> assertThat(context.getBean(RequestContextsEndpoint.class))
+				.hasFieldOrPropertyWithValue("stackMode", StackMode.FOLDED));
+		this.runner
+			.withPropertyValues("management.endpoints.web.exposure.include=requestcontexts",
+					"management.endpoint.requestcontexts.stack=FULL")
+			.run((context) -> assertThat(context.getBean(RequestContextsEndpoint.class))
+				.hasFieldOrPropertyWithValue("stackMode", StackMode.FULL));
+	}
+
+	@Test
+	void theApplicationsFramesAreThoseOfItsAutoConfigurationPackagesAndOfTheConfiguredOnes() {
+		this.runner
+			.withInitializer((context) -> AutoConfigurationPackages
+				.register((BeanDefinitionRegistry) context.getBeanFactory(), "com.acme.shop"))
+			.withPropertyValues("management.endpoints.web.exposure.include=requestcontexts",
+					"management.endpoint.requestcontexts.application-packages=com.acme.billing,com.acme.shop")
+			.run((context) -> assertThat(context.getBean(RequestContextsEndpoint.class))
+				.hasFieldOrPropertyWithValue("stackFolding.applicationPackages",
+						List.of("com.acme.shop.", "com.acme.billing.")));
+	}
+
+	@Test
+	void withoutAutoConfigurationPackagesOrConfiguredOnesTheApplicationsFramesAreUnknown() {
+		this.runner.withPropertyValues("management.endpoints.web.exposure.include=requestcontexts")
+			.run((context) -> assertThat(context.getBean(RequestContextsEndpoint.class))
+				.hasFieldOrPropertyWithValue("stackFolding.applicationPackages", List.of()));
+	}
+
+	@Test
+	void anApplicationPackageThatIsNoPackageNameFailsStartupNamingTheProperty() {
+		this.runner
+			.withPropertyValues("management.endpoints.web.exposure.include=requestcontexts",
+					"management.endpoint.requestcontexts.application-packages=com.acme.*")
+			.run((context) -> assertThat(context).getFailure()
+				.rootCause()
+				.hasMessageContaining("management.endpoint.requestcontexts.application-packages[0]"));
 	}
 
 	@Test

@@ -42,6 +42,13 @@ public final class TestHttp {
 			.thenApply(Response::new);
 	}
 
+	public CompletableFuture<Response> postAsync(String path, String... headers) {
+		return this.client
+			.sendAsync(request(path, headers).POST(HttpRequest.BodyPublishers.noBody()).build(),
+					HttpResponse.BodyHandlers.ofString())
+			.thenApply(Response::new);
+	}
+
 	private HttpRequest.Builder request(String path, String... headers) {
 		HttpRequest.Builder builder = HttpRequest.newBuilder(URI.create(this.base + path)).timeout(Duration.ofSeconds(30));
 		for (int i = 0; i < headers.length; i += 2) {
