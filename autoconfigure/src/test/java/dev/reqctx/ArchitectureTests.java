@@ -27,7 +27,7 @@ class ArchitectureTests {
 
 	private static final String[] INTEGRATIONS = { "dev.reqctx.web..", "dev.reqctx.jdbc..", "dev.reqctx.http..",
 			"dev.reqctx.task..", "dev.reqctx.actuate..", "dev.reqctx.logging..", "dev.reqctx.tracing..",
-			"dev.reqctx.scheduling.." };
+			"dev.reqctx.work.." };
 
 	private static JavaClasses library;
 
@@ -91,7 +91,7 @@ class ArchitectureTests {
 
 	@Test
 	void theSchedulingIntegrationDependsOnTheCoreAndSpringAopOnly() {
-		integration("dev.reqctx.scheduling..", "org.aopalliance..", "org.springframework.aop..",
+		integration("dev.reqctx.work..", "org.aopalliance..", "org.springframework.aop..",
 				"org.springframework.util..");
 	}
 

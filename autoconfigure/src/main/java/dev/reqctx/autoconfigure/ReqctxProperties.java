@@ -48,6 +48,8 @@ public class ReqctxProperties implements InitializingBean {
 
 	private final Shutdown shutdown = new Shutdown();
 
+	private final Messaging messaging = new Messaging();
+
 	private final Logging logging = new Logging();
 
 	private final Tracing tracing = new Tracing();
@@ -92,6 +94,10 @@ public class ReqctxProperties implements InitializingBean {
 
 	public Shutdown getShutdown() {
 		return this.shutdown;
+	}
+
+	public Messaging getMessaging() {
+		return this.messaging;
 	}
 
 	public Logging getLogging() {
@@ -632,6 +638,57 @@ public class ReqctxProperties implements InitializingBean {
 
 		public void setMargin(Duration margin) {
 			this.margin = margin;
+		}
+
+	}
+
+	/**
+	 * Message listeners: each message a {@code @KafkaListener}, {@code @JmsListener},
+	 * {@code @RabbitListener} (or similar) method takes is a root context (kind MESSAGE).
+	 */
+	public static class Messaging {
+
+		/**
+		 * Whether each message a listener method takes gets a root context of its own.
+		 */
+		private boolean enabled = true;
+
+		/**
+		 * How long a listener may work on one message before it is cancelled (its SQL and HTTP
+		 * stopped; the failure goes to the container's error handling, so the message is not
+		 * lost). None by default.
+		 */
+		private Duration defaultTimeout;
+
+		/**
+		 * Timeouts of particular listeners, by name ({@code SimpleClassName.method}) or pattern
+		 * ({@code Order*.*}); an exact name wins over a pattern, a longer pattern over a shorter
+		 * one. In YAML, quote keys with dots in brackets: {@code "[OrderListener.onOrder]": 5s}.
+		 */
+		private Map<String, Duration> timeouts = new LinkedHashMap<>();
+
+		public boolean isEnabled() {
+			return this.enabled;
+		}
+
+		public void setEnabled(boolean enabled) {
+			this.enabled = enabled;
+		}
+
+		public Duration getDefaultTimeout() {
+			return this.defaultTimeout;
+		}
+
+		public void setDefaultTimeout(Duration defaultTimeout) {
+			this.defaultTimeout = defaultTimeout;
+		}
+
+		public Map<String, Duration> getTimeouts() {
+			return this.timeouts;
+		}
+
+		public void setTimeouts(Map<String, Duration> timeouts) {
+			this.timeouts = timeouts;
 		}
 
 	}

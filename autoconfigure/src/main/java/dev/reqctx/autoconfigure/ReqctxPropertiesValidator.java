@@ -65,6 +65,13 @@ final class ReqctxPropertiesValidator {
 					"Set reqctx.task.leak-history to how many orphaned tasks to remember, 1 or more (default 50).");
 		}
 		notNegative("reqctx.shutdown.margin", properties.getShutdown().getMargin(), "1s");
+		ReqctxProperties.Messaging messaging = properties.getMessaging();
+		if (messaging.getDefaultTimeout() != null) {
+			positive("reqctx.messaging.default-timeout", messaging.getDefaultTimeout(), "30s");
+		}
+		for (Map.Entry<String, Duration> entry : messaging.getTimeouts().entrySet()) {
+			positive("reqctx.messaging.timeouts[" + entry.getKey() + "]", entry.getValue(), "30s");
+		}
 		ReqctxProperties.Scheduling scheduling = properties.getScheduling();
 		if (scheduling.getDefaultTimeout() != null) {
 			positive("reqctx.scheduling.default-timeout", scheduling.getDefaultTimeout(), "10m");

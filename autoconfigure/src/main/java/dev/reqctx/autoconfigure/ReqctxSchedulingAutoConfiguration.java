@@ -1,8 +1,8 @@
 package dev.reqctx.autoconfigure;
 
 import dev.reqctx.ContextRuntime;
-import dev.reqctx.scheduling.JobTimeouts;
-import dev.reqctx.scheduling.ScheduledJobInterceptor;
+import dev.reqctx.work.WorkTimeouts;
+import dev.reqctx.work.RootMethodInterceptor;
 
 import org.springframework.aop.Advisor;
 import org.springframework.aop.support.DefaultPointcutAdvisor;
@@ -38,9 +38,9 @@ public final class ReqctxSchedulingAutoConfiguration {
 	@ConditionalOnMissingBean(name = "reqctxScheduledJobAdvisor")
 	static Advisor reqctxScheduledJobAdvisor(ObjectProvider<ContextRuntime> runtime,
 			ObjectProvider<ReqctxProperties> properties) {
-		ScheduledJobInterceptor interceptor = new ScheduledJobInterceptor(runtime::getObject, () -> {
+		RootMethodInterceptor interceptor = RootMethodInterceptor.forJobs(runtime::getObject, () -> {
 			ReqctxProperties.Scheduling scheduling = properties.getObject().getScheduling();
-			return new JobTimeouts(scheduling.getDefaultTimeout(), scheduling.getTimeouts());
+			return new WorkTimeouts(scheduling.getDefaultTimeout(), scheduling.getTimeouts());
 		});
 		DefaultPointcutAdvisor advisor = new DefaultPointcutAdvisor(
 				new AnnotationMatchingPointcut(null, Scheduled.class, true), interceptor);

@@ -34,6 +34,8 @@ class InvalidConfigurationTests {
 			"reqctx.http.internal-hosts | api.*.internal | has a '*' that is not its whole first label | *.domain for its subdomains",
 			"reqctx.task.leak-history | 0 | must be at least 1 | 1 or more (default 50)",
 			"reqctx.scheduling.timeouts[ReportJobs.*] | 0s | must be a positive duration | such as 10m",
+			"reqctx.messaging.default-timeout | -1s | must be a positive duration | such as 30s",
+			"reqctx.shutdown.margin | -1s | must be zero or a positive duration | such as 1s",
 			"management.endpoint.requestcontexts.default-limit | 0 | must be between 1 and max-limit (1000) | between 1 and 1000",
 			"management.endpoint.requestcontexts.application-packages | com.acme.* | must be a package name | such as com.example.shop" })
 	void aBadValueFailsStartUpWithWhatToChange(String property, String value, String requirement, String action,

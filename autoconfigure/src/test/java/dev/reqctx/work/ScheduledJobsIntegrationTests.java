@@ -1,4 +1,4 @@
-package dev.reqctx.scheduling;
+package dev.reqctx.work;
 
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;

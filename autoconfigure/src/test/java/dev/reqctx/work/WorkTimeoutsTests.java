@@ -1,4 +1,4 @@
-package dev.reqctx.scheduling;
+package dev.reqctx.work;
 
 import java.time.Duration;
 import java.util.LinkedHashMap;
@@ -9,10 +9,10 @@ import org.junit.jupiter.api.Test;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * Tests for {@link JobTimeouts}: exact names before patterns, longer patterns first, then the
+ * Tests for {@link WorkTimeouts}: exact names before patterns, longer patterns first, then the
  * default.
  */
-class JobTimeoutsTests {
+class WorkTimeoutsTests {
 
 	@Test
 	void exactNamesWinOverPatternsAndLongerPatternsOverShorterOnes() {
@@ -21,7 +21,7 @@ class JobTimeoutsTests {
 		timeouts.put("ReportJobs.*", Duration.ofMinutes(10));
 		timeouts.put("ReportJobs.nightly", Duration.ofHours(2));
 		timeouts.put("*.purge", Duration.ofSeconds(30));
-		JobTimeouts jobs = new JobTimeouts(Duration.ofMinutes(1), timeouts);
+		WorkTimeouts jobs = new WorkTimeouts(Duration.ofMinutes(1), timeouts);
 		assertThat(jobs.timeoutOf("ReportJobs.nightly")).isEqualTo(Duration.ofHours(2));
 		assertThat(jobs.timeoutOf("ReportJobs.weekly")).isEqualTo(Duration.ofMinutes(10));
 		assertThat(jobs.timeoutOf("OrderJobs.purge")).isEqualTo(Duration.ofSeconds(30));
@@ -30,14 +30,14 @@ class JobTimeoutsTests {
 
 	@Test
 	void theDefaultAppliesToUnnamedJobsAndMayBeNone() {
-		assertThat(new JobTimeouts(Duration.ofMinutes(1), Map.of("A.b", Duration.ofSeconds(5))).timeoutOf("C.d"))
+		assertThat(new WorkTimeouts(Duration.ofMinutes(1), Map.of("A.b", Duration.ofSeconds(5))).timeoutOf("C.d"))
 			.isEqualTo(Duration.ofMinutes(1));
-		assertThat(new JobTimeouts(null, Map.of()).timeoutOf("C.d")).isNull();
+		assertThat(new WorkTimeouts(null, Map.of()).timeoutOf("C.d")).isNull();
 	}
 
 	@Test
 	void patternsMatchWholeNamesLiterallyButForTheStar() {
-		JobTimeouts jobs = new JobTimeouts(null, Map.of("Report.Jobs*", Duration.ofSeconds(1)));
+		WorkTimeouts jobs = new WorkTimeouts(null, Map.of("Report.Jobs*", Duration.ofSeconds(1)));
 		assertThat(jobs.timeoutOf("Report.JobsNightly.run")).isEqualTo(Duration.ofSeconds(1));
 		assertThat(jobs.timeoutOf("ReportXJobs.run")).as("the dot is not a regex wildcard").isNull();
 		assertThat(jobs.timeoutOf("MyReport.Jobs.run")).as("anchored at the start").isNull();

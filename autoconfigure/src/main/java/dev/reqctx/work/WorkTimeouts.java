@@ -1,4 +1,4 @@
-package dev.reqctx.scheduling;
+package dev.reqctx.work;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -16,7 +16,7 @@ import java.util.regex.Pattern;
  * rest. In patterns {@code *} stands for any run of characters ({@code ReportJobs.*},
  * {@code *.purge}).
  */
-public final class JobTimeouts {
+public final class WorkTimeouts {
 
 	private final Duration defaultTimeout;
 
@@ -30,7 +30,7 @@ public final class JobTimeouts {
 	 * @param defaultTimeout the timeout of jobs no entry names, or {@code null} for none
 	 * @param timeouts timeouts by job name or pattern
 	 */
-	public JobTimeouts(Duration defaultTimeout, Map<String, Duration> timeouts) {
+	public WorkTimeouts(Duration defaultTimeout, Map<String, Duration> timeouts) {
 		this.defaultTimeout = defaultTimeout;
 		List<Entry> entries = new ArrayList<>();
 		timeouts.forEach((pattern, timeout) -> entries.add(new Entry(pattern, Objects.requireNonNull(timeout))));
