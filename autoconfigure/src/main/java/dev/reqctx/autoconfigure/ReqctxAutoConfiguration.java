@@ -6,6 +6,7 @@ import dev.reqctx.ContextDiagnostics;
 import dev.reqctx.ContextRuntime;
 import dev.reqctx.spi.ContextObserver;
 import dev.reqctx.spi.Contexts;
+import dev.reqctx.spi.ThreadContextBinder;
 
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.beans.factory.SmartInitializingSingleton;
@@ -50,16 +51,20 @@ public final class ReqctxAutoConfiguration {
 	}
 
 	/**
-	 * Hands the application's observer (its meters) to the runtime, for the units of work that
-	 * no filter or interceptor reports: jobs, messages, hand-started work.
+	 * Hands the application's observer (its meters) and thread binders (the logging MDC) to the
+	 * runtime, for the units of work that no filter or interceptor reports: jobs, messages,
+	 * hand-started work.
 	 */
 	@Bean
-	SmartInitializingSingleton reqctxRuntimeObserver(ContextRuntime runtime, ObjectProvider<ContextObserver> observer) {
+	SmartInitializingSingleton reqctxRuntimeObserver(ContextRuntime runtime, ObjectProvider<ContextObserver> observer,
+			ObjectProvider<ThreadContextBinder> binders) {
 		return () -> {
 			ContextObserver unique = observer.getIfUnique();
 			if (unique != null) {
 				Contexts.setExtension(runtime, ContextObserver.class, unique);
 			}
+			Contexts.setExtension(runtime, ThreadContextBinder.class,
+					ThreadContextBinder.of(binders.orderedStream().toList()));
 		};
 	}
 
