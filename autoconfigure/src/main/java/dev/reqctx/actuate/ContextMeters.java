@@ -49,6 +49,8 @@ public final class ContextMeters implements ContextObserver {
 
 	private final ConcurrentMap<String, Timer> workTimers = new ConcurrentHashMap<>();
 
+	private final ConcurrentMap<String, Counter> unboundCounters = new ConcurrentHashMap<>();
+
 	private final ConcurrentMap<String, DistributionSummary> remainingSummaries = new ConcurrentHashMap<>();
 
 	private final Counter orphans;
@@ -115,6 +117,14 @@ public final class ContextMeters implements ContextObserver {
 			.tag("name", name)
 			.tag("outcome", outcome.name())
 			.register(this.registry)).record(Math.max(0, root.ageNanos()), TimeUnit.NANOSECONDS);
+	}
+
+	@Override
+	public void operationUnbound(String operation) {
+		this.unboundCounters.computeIfAbsent(operation, (key) -> Counter.builder("reqctx.operations.unbound")
+			.description("SQL and HTTP run on a thread with no context while requests were in flight (a broken chain)")
+			.tag("operation", key)
+			.register(this.registry)).increment();
 	}
 
 	@Override

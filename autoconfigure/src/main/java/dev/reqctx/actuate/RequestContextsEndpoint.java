@@ -22,6 +22,7 @@ import dev.reqctx.spi.ContextTree;
 import dev.reqctx.spi.Contexts;
 import dev.reqctx.spi.OrphanHistory;
 import dev.reqctx.spi.RequestInfo;
+import dev.reqctx.spi.UnboundOperations;
 import org.jspecify.annotations.Nullable;
 
 import org.springframework.boot.actuate.endpoint.Access;
@@ -209,7 +210,15 @@ public class RequestContextsEndpoint {
 			leaks.add(new LeakDescriptor(leak.contextId(), leak.name(), leak.requestId(), leak.request(), leak.state(),
 					leak.action(), leak.ageMs(), leak.detectedAt().toString(), leak.forkedAt()));
 		}
-		return new RequestContextsDescriptor(total, contexts, leaks);
+		List<UnboundDescriptor> unbound = new ArrayList<>();
+		UnboundOperations detector = Contexts.extension(this.runtime, UnboundOperations.class);
+		if (detector != null) {
+			for (UnboundOperations.CallSite site : detector.callSites()) {
+				unbound.add(new UnboundDescriptor(site.operation(), site.callSite(), site.count(),
+						site.firstSeen().toString(), site.thread(), site.stack()));
+			}
+		}
+		return new RequestContextsDescriptor(total, contexts, leaks, unbound);
 	}
 
 	@Nullable ContextDescriptor one(String id, boolean showUnsanitized, @Nullable StackMode stackMode) {
@@ -282,9 +291,26 @@ public class RequestContextsEndpoint {
 	 * @param total how many requests are in flight (the list shows at most the limit)
 	 * @param contexts the requests, closest to their deadline first
 	 * @param leaks recent work that outlived its request
+	 * @param unbound SQL and HTTP that ran with no context while requests were in flight, by call
+	 * site (the broken-chain detector)
 	 */
-	public record RequestContextsDescriptor(int total, List<ContextDescriptor> contexts, List<LeakDescriptor> leaks)
-			implements OperationResponseBody {
+	public record RequestContextsDescriptor(int total, List<ContextDescriptor> contexts, List<LeakDescriptor> leaks,
+			List<UnboundDescriptor> unbound) implements OperationResponseBody {
+	}
+
+	/**
+	 * A call site of SQL or HTTP that ran on a thread with no context while requests were in
+	 * flight: most likely work handed to an executor that does not propagate the context.
+	 *
+	 * @param operation {@code jdbc} or {@code http}
+	 * @param callSite the first application frame that led to it
+	 * @param count how many times it happened
+	 * @param firstSeen when it first happened (ISO-8601)
+	 * @param thread the thread it first ran on
+	 * @param stack that first time's stack, innermost frame first
+	 */
+	public record UnboundDescriptor(String operation, String callSite, long count, String firstSeen, String thread,
+			List<String> stack) {
 	}
 
 	/**

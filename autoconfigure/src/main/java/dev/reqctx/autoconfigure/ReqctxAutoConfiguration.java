@@ -7,6 +7,7 @@ import dev.reqctx.ContextRuntime;
 import dev.reqctx.spi.ContextObserver;
 import dev.reqctx.spi.Contexts;
 import dev.reqctx.spi.ThreadContextBinder;
+import dev.reqctx.spi.UnboundOperations;
 
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.beans.factory.SmartInitializingSingleton;
@@ -35,6 +36,18 @@ public final class ReqctxAutoConfiguration {
 		return new ContextRuntime(environment.getProperty("spring.application.name", "application"),
 				properties.getTask().getLeakHistory(),
 				properties.isStrict());
+	}
+
+	/**
+	 * The broken-chain detector: SQL and HTTP run with no context while requests are in flight.
+	 */
+	@Bean
+	@ConditionalOnBooleanProperty(name = "reqctx.operations.detect-unbound", matchIfMissing = true)
+	UnboundOperations reqctxUnboundOperations(ContextRuntime runtime, ObjectProvider<ContextObserver> observer) {
+		UnboundOperations unbound = new UnboundOperations(runtime,
+				() -> observer.getIfUnique(() -> ContextObserver.NONE));
+		Contexts.setExtension(runtime, UnboundOperations.class, unbound);
+		return unbound;
 	}
 
 	/**

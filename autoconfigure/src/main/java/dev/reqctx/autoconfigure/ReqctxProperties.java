@@ -50,6 +50,8 @@ public class ReqctxProperties implements InitializingBean {
 
 	private final Messaging messaging = new Messaging();
 
+	private final Operations operations = new Operations();
+
 	private final Logging logging = new Logging();
 
 	private final Tracing tracing = new Tracing();
@@ -98,6 +100,10 @@ public class ReqctxProperties implements InitializingBean {
 
 	public Messaging getMessaging() {
 		return this.messaging;
+	}
+
+	public Operations getOperations() {
+		return this.operations;
 	}
 
 	public Logging getLogging() {
@@ -689,6 +695,29 @@ public class ReqctxProperties implements InitializingBean {
 
 		public void setTimeouts(Map<String, Duration> timeouts) {
 			this.timeouts = timeouts;
+		}
+
+	}
+
+	/**
+	 * Operations (SQL, outbound HTTP) in general.
+	 */
+	public static class Operations {
+
+		/**
+		 * Whether SQL and outbound HTTP that run on a thread with no context while requests are
+		 * in flight are counted by call site ({@code reqctx.operations.unbound}) and listed under
+		 * {@code unbound} in {@code /actuator/requestcontexts}: they usually mean the context was
+		 * lost on the way (an executor that does not propagate it).
+		 */
+		private boolean detectUnbound = true;
+
+		public boolean isDetectUnbound() {
+			return this.detectUnbound;
+		}
+
+		public void setDetectUnbound(boolean detectUnbound) {
+			this.detectUnbound = detectUnbound;
 		}
 
 	}

@@ -72,6 +72,14 @@ public interface ContextObserver {
 	}
 
 	/**
+	 * An operation ran on a thread with no context while requests were in flight (see
+	 * {@link UnboundOperations}).
+	 * @param operation {@code "jdbc"} or {@code "http"}
+	 */
+	default void operationUnbound(String operation) {
+	}
+
+	/**
 	 * A task outlived the request that started it.
 	 * @param task the task's context
 	 */
