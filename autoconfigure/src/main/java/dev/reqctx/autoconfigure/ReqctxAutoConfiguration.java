@@ -4,6 +4,7 @@ import java.time.Duration;
 
 import dev.reqctx.ContextDiagnostics;
 import dev.reqctx.ContextRuntime;
+import dev.reqctx.spi.CancellationHistory;
 import dev.reqctx.spi.ContextObserver;
 import dev.reqctx.spi.Contexts;
 import dev.reqctx.spi.ThreadContextBinder;
@@ -36,6 +37,21 @@ public final class ReqctxAutoConfiguration {
 		return new ContextRuntime(environment.getProperty("spring.application.name", "application"),
 				properties.getTask().getLeakHistory(),
 				properties.isStrict());
+	}
+
+	/**
+	 * The record of how recent cancels spread, and of their stragglers.
+	 */
+	@Bean
+	CancellationHistory reqctxCancellationHistory(ContextRuntime runtime, ReqctxProperties properties,
+			ObjectProvider<ContextObserver> observer) {
+		ReqctxProperties.Cancel cancel = properties.getCancel();
+		CancellationHistory history = new CancellationHistory(Math.max(1, cancel.getHistory()),
+				cancel.getStragglerAfter(), () -> observer.getIfUnique(() -> ContextObserver.NONE));
+		if (cancel.getHistory() > 0) {
+			Contexts.setExtension(runtime, CancellationHistory.class, history);
+		}
+		return history;
 	}
 
 	/**

@@ -52,6 +52,8 @@ public class ReqctxProperties implements InitializingBean {
 
 	private final Operations operations = new Operations();
 
+	private final Cancel cancel = new Cancel();
+
 	private final Logging logging = new Logging();
 
 	private final Tracing tracing = new Tracing();
@@ -104,6 +106,10 @@ public class ReqctxProperties implements InitializingBean {
 
 	public Operations getOperations() {
 		return this.operations;
+	}
+
+	public Cancel getCancel() {
+		return this.cancel;
 	}
 
 	public Logging getLogging() {
@@ -718,6 +724,43 @@ public class ReqctxProperties implements InitializingBean {
 
 		public void setDetectUnbound(boolean detectUnbound) {
 			this.detectUnbound = detectUnbound;
+		}
+
+	}
+
+	/**
+	 * Cancellation records: how each cancel spread, and what did not stop.
+	 */
+	public static class Cancel {
+
+		/**
+		 * How many recent cancellations (and completions that stopped leftover work)
+		 * {@code /actuator/requestcontexts} keeps under {@code cancellations}, with when each of
+		 * their operations and tasks was signalled and returned. 0 keeps none.
+		 */
+		private int history = 20;
+
+		/**
+		 * How long after its cancel signal an operation or task that still runs is a straggler:
+		 * marked in the record, counted ({@code reqctx.cancel.stragglers}) and logged at WARN with
+		 * the stack of its thread.
+		 */
+		private Duration stragglerAfter = Duration.ofMillis(500);
+
+		public int getHistory() {
+			return this.history;
+		}
+
+		public void setHistory(int history) {
+			this.history = history;
+		}
+
+		public Duration getStragglerAfter() {
+			return this.stragglerAfter;
+		}
+
+		public void setStragglerAfter(Duration stragglerAfter) {
+			this.stragglerAfter = stragglerAfter;
 		}
 
 	}

@@ -80,6 +80,14 @@ public interface ContextObserver {
 	}
 
 	/**
+	 * An operation or task still ran when the straggler threshold passed after its root was
+	 * cancelled (see {@link CancellationHistory}).
+	 * @param operation {@code "jdbc"}, {@code "http"} or {@code "task"}
+	 */
+	default void cancelStraggler(String operation) {
+	}
+
+	/**
 	 * A task outlived the request that started it.
 	 * @param task the task's context
 	 */
