@@ -224,6 +224,13 @@ public class ReqctxProperties implements InitializingBean {
 		private boolean acceptGrpcTimeout = false;
 
 		/**
+		 * Whether to also accept Envoy's "x-envoy-expected-rq-timeout-ms" header (the route
+		 * timeout Envoy or Istio enforces) as a budget. Of all the budgets a request carries, the
+		 * shortest wins; a budget can only shorten a request's deadline.
+		 */
+		private boolean acceptEnvoyTimeout = true;
+
+		/**
 		 * Whether to answer 400 to a request with a malformed budget header, instead of
 		 * ignoring the header (and counting it).
 		 */
@@ -294,6 +301,14 @@ public class ReqctxProperties implements InitializingBean {
 
 		public void setAcceptGrpcTimeout(boolean acceptGrpcTimeout) {
 			this.acceptGrpcTimeout = acceptGrpcTimeout;
+		}
+
+		public boolean isAcceptEnvoyTimeout() {
+			return this.acceptEnvoyTimeout;
+		}
+
+		public void setAcceptEnvoyTimeout(boolean acceptEnvoyTimeout) {
+			this.acceptEnvoyTimeout = acceptEnvoyTimeout;
 		}
 
 		public boolean isRejectInvalidBudget() {
