@@ -29,6 +29,8 @@ import java.util.stream.Stream;
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 
+import org.springframework.test.context.DynamicPropertyRegistry;
+
 /**
  * A real PostgreSQL server for tests, one per JVM, started on first use and stopped when the
  * JVM exits.
@@ -121,6 +123,18 @@ public final class PostgresServer {
 				throw ex;
 			}
 		}
+	}
+
+	/**
+	 * Points a Spring test application's data source at the shared server: call it from a
+	 * {@code @DynamicPropertySource} method.
+	 * @param registry the test's property registry
+	 */
+	public static void registerDataSource(DynamicPropertyRegistry registry) {
+		PostgresServer server = get();
+		registry.add("spring.datasource.url", server::jdbcUrl);
+		registry.add("spring.datasource.username", server::username);
+		registry.add("spring.datasource.password", server::password);
 	}
 
 	private static PostgresServer create() {

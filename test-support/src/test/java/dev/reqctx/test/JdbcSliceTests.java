@@ -40,10 +40,7 @@ class JdbcSliceTests {
 
 	@DynamicPropertySource
 	static void postgres(DynamicPropertyRegistry registry) {
-		PostgresServer server = PostgresServer.get();
-		registry.add("spring.datasource.url", server::jdbcUrl);
-		registry.add("spring.datasource.username", server::username);
-		registry.add("spring.datasource.password", server::password);
+		PostgresServer.registerDataSource(registry);
 	}
 
 	@Test

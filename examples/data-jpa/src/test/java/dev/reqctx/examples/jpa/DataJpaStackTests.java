@@ -51,10 +51,7 @@ class DataJpaStackTests {
 
 	@DynamicPropertySource
 	static void postgres(DynamicPropertyRegistry registry) {
-		PostgresServer server = PostgresServer.get();
-		registry.add("spring.datasource.url", server::jdbcUrl);
-		registry.add("spring.datasource.username", server::username);
-		registry.add("spring.datasource.password", server::password);
+		PostgresServer.registerDataSource(registry);
 	}
 
 	@LocalServerPort

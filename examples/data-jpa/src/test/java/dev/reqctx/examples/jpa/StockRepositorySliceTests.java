@@ -41,10 +41,7 @@ class StockRepositorySliceTests {
 
 	@DynamicPropertySource
 	static void postgres(DynamicPropertyRegistry registry) {
-		PostgresServer server = PostgresServer.get();
-		registry.add("spring.datasource.url", server::jdbcUrl);
-		registry.add("spring.datasource.username", server::username);
-		registry.add("spring.datasource.password", server::password);
+		PostgresServer.registerDataSource(registry);
 	}
 
 	final PostgresServer postgres = PostgresServer.get();
