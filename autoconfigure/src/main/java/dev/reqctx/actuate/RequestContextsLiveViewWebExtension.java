@@ -24,8 +24,10 @@ import org.springframework.util.MimeType;
 @EndpointWebExtension(endpoint = RequestContextsEndpoint.class)
 public class RequestContextsLiveViewWebExtension extends RequestContextsEndpointWebExtension {
 
-	// No charset in the operation's media type: a parameter would make it the more specific
-	// match for "*/*", and JSON clients that accept anything would get the page.
+	// For "*/*" (or no Accept) both operations match equally well, and Spring MVC breaks the tie
+	// by media type: application/... sorts before text/html, so JSON wins
+	// (LiveViewContentNegotiationTests holds it to that). No charset parameter here: it would
+	// make text/html the more specific match, and clients that accept anything would get the page.
 	private static final String TEXT_HTML = "text/html";
 
 	private static final MimeType HTML_UTF8 = MimeType.valueOf("text/html;charset=UTF-8");
