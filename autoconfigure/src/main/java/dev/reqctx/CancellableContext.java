@@ -8,6 +8,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 
+import dev.reqctx.spi.CancellationHistory;
 import dev.reqctx.spi.ContextTree;
 import dev.reqctx.spi.Operation;
 import dev.reqctx.spi.OrphanHandler;
@@ -95,6 +96,9 @@ public final class CancellableContext extends RequestContext implements AutoClos
 	/** Set when the work finished normally, so completing the parent is not an orphaning. */
 	private volatile boolean finished;
 
+	/** For tasks: set when a root's recorded cancel signals this task. */
+	private volatile CancellationHistory.Step cancelStep;
+
 	private CancellableContext(ContextRuntime runtime, RequestContext base, ContextKind kind, Object label,
 			long startNanos, Deadline ownDeadline, OrphanHandler orphanHandler, boolean survivesCompletion) {
 		super(null, base.values);
@@ -176,6 +180,10 @@ public final class CancellableContext extends RequestContext implements AutoClos
 	 */
 	void finish() {
 		this.finished = true;
+		CancellationHistory.Step step = this.cancelStep;
+		if (step != null) {
+			step.returned();
+		}
 		close();
 	}
 
@@ -274,6 +282,25 @@ public final class CancellableContext extends RequestContext implements AutoClos
 		if (link != null) {
 			link.unlink();
 		}
+		CancellationHistory history = null;
+		if (this.parent == null && this.kind.isRoot() && (list != null || cause.isFailure())) {
+			CancellationHistory h = this.runtime.extension(CancellationHistory.class);
+			if (h != null && h.enter(this, cause)) {
+				history = h;
+			}
+		}
+		try {
+			fireAll(list, cause);
+		}
+		finally {
+			if (history != null) {
+				history.exit();
+			}
+		}
+		return true;
+	}
+
+	private void fireAll(CancelNode list, CancellationCause cause) {
 		for (CancelNode node = list; node != null;) {
 			CancelNode next = node.next;
 			node.owner = null;
@@ -289,7 +316,6 @@ public final class CancellableContext extends RequestContext implements AutoClos
 			}
 			node = next;
 		}
-		return true;
 	}
 
 	/**
@@ -565,6 +591,9 @@ public final class CancellableContext extends RequestContext implements AutoClos
 
 		@Override
 		void fire(CancellationCause cause) {
+			if (this.child.kind == ContextKind.TASK && !this.child.finished) {
+				this.child.cancelStep = CancellationHistory.signalled(this.child);
+			}
 			this.child.parentCancelled(cause);
 		}
 

@@ -79,6 +79,18 @@ final class DeadlineTimer {
 		stripeOf(ctx).delete(ctx);
 	}
 
+	/** Whether the context's deadline is pending (for tests). */
+	static boolean isScheduled(CancellableContext ctx) {
+		DeadlineTimer stripe = stripeOf(ctx);
+		stripe.lock.lock();
+		try {
+			return stripe.root == ctx || ctx.timerPrev != null;
+		}
+		finally {
+			stripe.lock.unlock();
+		}
+	}
+
 	/** Number of pending deadlines, over all stripes (for tests and metrics). */
 	static int pending() {
 		int total = 0;

@@ -3,6 +3,7 @@ package dev.reqctx;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 
+import dev.reqctx.spi.CancellationHistory;
 import dev.reqctx.spi.Operation;
 
 /**
@@ -19,6 +20,11 @@ final class OperationNode extends CancelNode implements Operation {
 
 	private final String threadName;
 
+	private final Thread thread;
+
+	/** Set when a root's recorded cancel signals this operation. */
+	private volatile CancellationHistory.Step step;
+
 	private final Consumer<CancellationCause> onCancel;
 
 	private volatile long cancelSignalNanos;
@@ -28,12 +34,14 @@ final class OperationNode extends CancelNode implements Operation {
 		this.description = description;
 		this.onCancel = onCancel;
 		this.startNanos = System.nanoTime();
-		this.threadName = Thread.currentThread().getName();
+		this.thread = Thread.currentThread();
+		this.threadName = this.thread.getName();
 	}
 
 	@Override
 	void fire(CancellationCause cause) {
 		this.cancelSignalNanos = System.nanoTime();
+		this.step = CancellationHistory.signalled(this, this.thread);
 		if (this.onCancel != null) {
 			this.onCancel.accept(cause);
 		}
@@ -41,6 +49,10 @@ final class OperationNode extends CancelNode implements Operation {
 
 	@Override
 	public boolean remove() {
+		CancellationHistory.Step step = this.step;
+		if (step != null) {
+			step.returned();
+		}
 		return unlink();
 	}
 

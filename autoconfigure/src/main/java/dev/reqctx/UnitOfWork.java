@@ -2,8 +2,10 @@ package dev.reqctx;
 
 import java.time.Duration;
 import java.util.Objects;
+import java.util.UUID;
 
 import dev.reqctx.spi.ContextObserver;
+import dev.reqctx.spi.ThreadContextBinder;
 
 /**
  * A root of the live tree started by application code: a batch run, a command, a job or a
@@ -39,12 +41,16 @@ public final class UnitOfWork implements AutoCloseable {
 
 	private final Scope scope;
 
+	private final ThreadContextBinder.Restore restore;
+
 	private boolean closed;
 
 	private UnitOfWork(CancellableContext context, String name) {
 		this.context = context;
 		this.name = name;
 		this.scope = context.attach();
+		ThreadContextBinder binder = context.runtime.extension(ThreadContextBinder.class);
+		this.restore = (binder != null) ? binder.bind(RequestContext.current()) : ThreadContextBinder.Restore.NOTHING;
 	}
 
 	/**
@@ -77,6 +83,7 @@ public final class UnitOfWork implements AutoCloseable {
 		}
 		this.closed = true;
 		try {
+			this.restore.close();
 			this.scope.close();
 		}
 		finally {
@@ -183,10 +190,16 @@ public final class UnitOfWork implements AutoCloseable {
 
 		/**
 		 * Starts the unit: creates its context, registers it in the live tree and binds it to
-		 * the calling thread until {@link UnitOfWork#close()}.
+		 * the calling thread until {@link UnitOfWork#close()}, with what the application's
+		 * {@link ThreadContextBinder}s bind (the logging MDC). Without a
+		 * {@link StandardKeys#REQUEST_ID} value, the unit gets a random one, for its log lines.
 		 * @return the running unit of work
 		 */
 		public UnitOfWork start() {
+			if (this.values.get(StandardKeys.REQUEST_ID) == null) {
+				// Log lines of the work carry an id, as a request's do.
+				this.values = this.values.withValue(StandardKeys.REQUEST_ID, UUID.randomUUID().toString());
+			}
 			Object label = this.name;
 			CancellableContext context = (this.timeoutNanos >= 0)
 					? CancellableContext.createWithTimeout(this.runtime, this.values, this.kind, label, this.timeoutNanos)

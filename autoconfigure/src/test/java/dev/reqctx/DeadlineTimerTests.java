@@ -64,7 +64,9 @@ class DeadlineTimerTests {
 
 	@Test
 	void concurrentSchedulesAndRemovalsLeaveNothingBehind() throws Exception {
-		int before = DeadlineTimer.pending();
+		// The timer is the JVM's: other tests' deadlines come and go meanwhile, so this checks
+		// its own contexts, not the pending count.
+		List<CancellableContext> created = java.util.Collections.synchronizedList(new ArrayList<>());
 		ExecutorService pool = Executors.newFixedThreadPool(4);
 		try {
 			List<Future<?>> done = new ArrayList<>();
@@ -75,7 +77,10 @@ class DeadlineTimerTests {
 					List<CancellableContext> mine = new ArrayList<>();
 					for (int i = 0; i < 50_000; i++) {
 						if (mine.size() < 64 && (mine.isEmpty() || random.nextBoolean())) {
-							mine.add(RequestContext.root().withTimeout(Duration.ofMinutes(1 + random.nextInt(60))));
+							CancellableContext ctx = RequestContext.root()
+								.withTimeout(Duration.ofMinutes(1 + random.nextInt(60)));
+							mine.add(ctx);
+							created.add(ctx);
 						}
 						else {
 							mine.remove(random.nextInt(mine.size())).close();
@@ -93,7 +98,7 @@ class DeadlineTimerTests {
 			pool.shutdownNow();
 		}
 		DeadlineTimer.verify();
-		assertThat(DeadlineTimer.pending()).isEqualTo(before);
+		assertThat(created).isNotEmpty().noneMatch(DeadlineTimer::isScheduled);
 	}
 
 	@Test

@@ -49,6 +49,10 @@ public final class ContextMeters implements ContextObserver {
 
 	private final ConcurrentMap<String, Timer> workTimers = new ConcurrentHashMap<>();
 
+	private final ConcurrentMap<String, Counter> unboundCounters = new ConcurrentHashMap<>();
+
+	private final ConcurrentMap<String, Counter> stragglerCounters = new ConcurrentHashMap<>();
+
 	private final ConcurrentMap<String, DistributionSummary> remainingSummaries = new ConcurrentHashMap<>();
 
 	private final Counter orphans;
@@ -115,6 +119,23 @@ public final class ContextMeters implements ContextObserver {
 			.tag("name", name)
 			.tag("outcome", outcome.name())
 			.register(this.registry)).record(Math.max(0, root.ageNanos()), TimeUnit.NANOSECONDS);
+	}
+
+	@Override
+	public void cancelStraggler(String operation) {
+		this.stragglerCounters.computeIfAbsent(operation, (key) -> Counter.builder("reqctx.cancel.stragglers")
+			.description("Operations and tasks still running a threshold (reqctx.cancel.straggler-after) after their "
+					+ "context was cancelled")
+			.tag("operation", key)
+			.register(this.registry)).increment();
+	}
+
+	@Override
+	public void operationUnbound(String operation) {
+		this.unboundCounters.computeIfAbsent(operation, (key) -> Counter.builder("reqctx.operations.unbound")
+			.description("SQL and HTTP run on a thread with no context while requests were in flight (a broken chain)")
+			.tag("operation", key)
+			.register(this.registry)).increment();
 	}
 
 	@Override

@@ -18,10 +18,12 @@ import dev.reqctx.ContextRuntime;
 import dev.reqctx.Deadline;
 import dev.reqctx.LiveContexts;
 import dev.reqctx.StandardKeys;
+import dev.reqctx.spi.CancellationHistory;
 import dev.reqctx.spi.ContextTree;
 import dev.reqctx.spi.Contexts;
 import dev.reqctx.spi.OrphanHistory;
 import dev.reqctx.spi.RequestInfo;
+import dev.reqctx.spi.UnboundOperations;
 import org.jspecify.annotations.Nullable;
 
 import org.springframework.boot.actuate.endpoint.Access;
@@ -209,7 +211,29 @@ public class RequestContextsEndpoint {
 			leaks.add(new LeakDescriptor(leak.contextId(), leak.name(), leak.requestId(), leak.request(), leak.state(),
 					leak.action(), leak.ageMs(), leak.detectedAt().toString(), leak.forkedAt()));
 		}
-		return new RequestContextsDescriptor(total, contexts, leaks);
+		List<UnboundDescriptor> unbound = new ArrayList<>();
+		UnboundOperations detector = Contexts.extension(this.runtime, UnboundOperations.class);
+		if (detector != null) {
+			for (UnboundOperations.CallSite site : detector.callSites()) {
+				unbound.add(new UnboundDescriptor(site.operation(), site.callSite(), site.count(),
+						site.firstSeen().toString(), site.thread(), site.stack()));
+			}
+		}
+		List<RecordedCancellationDescriptor> cancellations = new ArrayList<>();
+		CancellationHistory history = Contexts.extension(this.runtime, CancellationHistory.class);
+		if (history != null) {
+			for (CancellationHistory.Cancellation cancellation : history.recent()) {
+				cancellations.add(RecordedCancellationDescriptor.of(cancellation));
+			}
+		}
+		return new RequestContextsDescriptor(total, contexts, leaks, unbound, cancellations);
+	}
+
+	/** A recent cancellation by root context id or request id, for ids no longer in flight. */
+	@Nullable RecordedCancellationDescriptor recorded(String id) {
+		CancellationHistory history = Contexts.extension(this.runtime, CancellationHistory.class);
+		CancellationHistory.Cancellation cancellation = (history != null) ? history.find(id) : null;
+		return (cancellation != null) ? RecordedCancellationDescriptor.of(cancellation) : null;
 	}
 
 	@Nullable ContextDescriptor one(String id, boolean showUnsanitized, @Nullable StackMode stackMode) {
@@ -282,9 +306,56 @@ public class RequestContextsEndpoint {
 	 * @param total how many requests are in flight (the list shows at most the limit)
 	 * @param contexts the requests, closest to their deadline first
 	 * @param leaks recent work that outlived its request
+	 * @param unbound SQL and HTTP that ran with no context while requests were in flight, by call
+	 * site (the broken-chain detector)
+	 * @param cancellations how recent cancels spread, most recent first
 	 */
-	public record RequestContextsDescriptor(int total, List<ContextDescriptor> contexts, List<LeakDescriptor> leaks)
+	public record RequestContextsDescriptor(int total, List<ContextDescriptor> contexts, List<LeakDescriptor> leaks,
+			List<UnboundDescriptor> unbound, List<RecordedCancellationDescriptor> cancellations)
 			implements OperationResponseBody {
+	}
+
+	/**
+	 * How a recent cancel spread: each operation and task it reached, when it was signalled and
+	 * when it returned, and which ones were stragglers.
+	 *
+	 * @param id the root context's id
+	 * @param kind the root's kind
+	 * @param method a request's method
+	 * @param path a request's path
+	 * @param name the name of a root that is not a request
+	 * @param requestId the root's request id
+	 * @param cause why it was cancelled ({@code COMPLETED} when its end stopped leftover work)
+	 * @param cancelledAt when (ISO-8601)
+	 * @param elapsedMs the root's age then
+	 * @param stragglers how many operations and tasks were stragglers
+	 * @param operations the operations and tasks, in the order the cancel reached them
+	 */
+	public record RecordedCancellationDescriptor(String id, String kind, @Nullable String method, @Nullable String path,
+			@Nullable String name, @Nullable String requestId, CancellationCause cause, String cancelledAt,
+			long elapsedMs, int stragglers, List<CancellationHistory.Cancellation.StepView> operations)
+			implements OperationResponseBody {
+
+		static RecordedCancellationDescriptor of(CancellationHistory.Cancellation c) {
+			return new RecordedCancellationDescriptor(c.id(), c.kind(), c.method(), c.path(), c.name(), c.requestId(),
+					c.cause(), c.cancelledAt().toString(), c.elapsedMs(), c.stragglers(), c.operations());
+		}
+
+	}
+
+	/**
+	 * A call site of SQL or HTTP that ran on a thread with no context while requests were in
+	 * flight: most likely work handed to an executor that does not propagate the context.
+	 *
+	 * @param operation {@code jdbc} or {@code http}
+	 * @param callSite the first application frame that led to it
+	 * @param count how many times it happened
+	 * @param firstSeen when it first happened (ISO-8601)
+	 * @param thread the thread it first ran on
+	 * @param stack that first time's stack, innermost frame first
+	 */
+	public record UnboundDescriptor(String operation, String callSite, long count, String firstSeen, String thread,
+			List<String> stack) {
 	}
 
 	/**

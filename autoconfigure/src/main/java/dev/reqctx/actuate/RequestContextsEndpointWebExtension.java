@@ -4,11 +4,13 @@ import java.util.Set;
 
 import dev.reqctx.actuate.RequestContextsEndpoint.CancellationDescriptor;
 import dev.reqctx.actuate.RequestContextsEndpoint.ContextDescriptor;
+import dev.reqctx.actuate.RequestContextsEndpoint.RecordedCancellationDescriptor;
 import dev.reqctx.actuate.RequestContextsEndpoint.RequestContextsDescriptor;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import org.jspecify.annotations.Nullable;
 
+import org.springframework.boot.actuate.endpoint.OperationResponseBody;
 import org.springframework.boot.actuate.endpoint.SecurityContext;
 import org.springframework.boot.actuate.endpoint.Show;
 import org.springframework.boot.actuate.endpoint.annotation.ReadOperation;
@@ -73,11 +75,16 @@ public class RequestContextsEndpointWebExtension {
 	 * @return the context, or {@code 404}
 	 */
 	@ReadOperation
-	public WebEndpointResponse<ContextDescriptor> requestContext(SecurityContext securityContext,
+	public WebEndpointResponse<OperationResponseBody> requestContext(SecurityContext securityContext,
 			@Selector String id, @Nullable StackMode stack) {
 		ContextDescriptor descriptor = this.delegate.one(id, this.showValues.isShown(securityContext, this.roles),
 				stack);
-		return (descriptor != null) ? new WebEndpointResponse<>(descriptor)
+		if (descriptor != null) {
+			return new WebEndpointResponse<>(descriptor);
+		}
+		// No longer in flight: how its cancel spread, if it was cancelled recently.
+		RecordedCancellationDescriptor recorded = this.delegate.recorded(id);
+		return (recorded != null) ? new WebEndpointResponse<>(recorded)
 				: new WebEndpointResponse<>(WebEndpointResponse.STATUS_NOT_FOUND);
 	}
 

@@ -4,8 +4,11 @@ import java.time.Duration;
 
 import dev.reqctx.ContextDiagnostics;
 import dev.reqctx.ContextRuntime;
+import dev.reqctx.spi.CancellationHistory;
 import dev.reqctx.spi.ContextObserver;
 import dev.reqctx.spi.Contexts;
+import dev.reqctx.spi.ThreadContextBinder;
+import dev.reqctx.spi.UnboundOperations;
 
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.beans.factory.SmartInitializingSingleton;
@@ -37,6 +40,33 @@ public final class ReqctxAutoConfiguration {
 	}
 
 	/**
+	 * The record of how recent cancels spread, and of their stragglers.
+	 */
+	@Bean
+	CancellationHistory reqctxCancellationHistory(ContextRuntime runtime, ReqctxProperties properties,
+			ObjectProvider<ContextObserver> observer) {
+		ReqctxProperties.Cancel cancel = properties.getCancel();
+		CancellationHistory history = new CancellationHistory(Math.max(1, cancel.getHistory()),
+				cancel.getStragglerAfter(), () -> observer.getIfUnique(() -> ContextObserver.NONE));
+		if (cancel.getHistory() > 0) {
+			Contexts.setExtension(runtime, CancellationHistory.class, history);
+		}
+		return history;
+	}
+
+	/**
+	 * The broken-chain detector: SQL and HTTP run with no context while requests are in flight.
+	 */
+	@Bean
+	@ConditionalOnBooleanProperty(name = "reqctx.operations.detect-unbound", matchIfMissing = true)
+	UnboundOperations reqctxUnboundOperations(ContextRuntime runtime, ObjectProvider<ContextObserver> observer) {
+		UnboundOperations unbound = new UnboundOperations(runtime,
+				() -> observer.getIfUnique(() -> ContextObserver.NONE));
+		Contexts.setExtension(runtime, UnboundOperations.class, unbound);
+		return unbound;
+	}
+
+	/**
 	 * Cancels in-flight work with cause SHUTDOWN a margin before the shutdown grace period ends.
 	 */
 	@Bean
@@ -50,16 +80,20 @@ public final class ReqctxAutoConfiguration {
 	}
 
 	/**
-	 * Hands the application's observer (its meters) to the runtime, for the units of work that
-	 * no filter or interceptor reports: jobs, messages, hand-started work.
+	 * Hands the application's observer (its meters) and thread binders (the logging MDC) to the
+	 * runtime, for the units of work that no filter or interceptor reports: jobs, messages,
+	 * hand-started work.
 	 */
 	@Bean
-	SmartInitializingSingleton reqctxRuntimeObserver(ContextRuntime runtime, ObjectProvider<ContextObserver> observer) {
+	SmartInitializingSingleton reqctxRuntimeObserver(ContextRuntime runtime, ObjectProvider<ContextObserver> observer,
+			ObjectProvider<ThreadContextBinder> binders) {
 		return () -> {
 			ContextObserver unique = observer.getIfUnique();
 			if (unique != null) {
 				Contexts.setExtension(runtime, ContextObserver.class, unique);
 			}
+			Contexts.setExtension(runtime, ThreadContextBinder.class,
+					ThreadContextBinder.of(binders.orderedStream().toList()));
 		};
 	}
 

@@ -4,6 +4,7 @@ import dev.reqctx.http.ContextCancellingExecHandler;
 import dev.reqctx.http.ContextPropagatingInterceptor;
 import dev.reqctx.http.ReqctxHttp;
 import dev.reqctx.spi.ContextObserver;
+import dev.reqctx.spi.UnboundOperations;
 import org.apache.hc.client5.http.impl.classic.HttpClientBuilder;
 
 import org.springframework.beans.factory.ObjectProvider;
@@ -35,7 +36,7 @@ public final class ReqctxHttpClientAutoConfiguration {
 	@Bean
 	@ConditionalOnMissingBean
 	ContextPropagatingInterceptor reqctxHttpInterceptor(ReqctxProperties properties,
-			ObjectProvider<ContextObserver> observer) {
+			ObjectProvider<ContextObserver> observer, ObjectProvider<UnboundOperations> unbound) {
 		ReqctxProperties.Http http = properties.getHttp();
 		return ReqctxHttp.interceptor()
 			.withBudgetHeader(http.getBudgetHeader())
@@ -43,7 +44,8 @@ public final class ReqctxHttpClientAutoConfiguration {
 			.withSafetyMargin(http.getSafetyMargin())
 			.withPropagatedHeaders(http.getPropagateHeaders())
 			.withInternalHosts(http.getInternalHosts())
-			.withObserver(observer.getIfUnique(() -> ContextObserver.NONE));
+			.withObserver(observer.getIfUnique(() -> ContextObserver.NONE))
+			.withUnboundOperations(unbound.getIfUnique(() -> UnboundOperations.NONE));
 	}
 
 	@Configuration(proxyBeanMethods = false)

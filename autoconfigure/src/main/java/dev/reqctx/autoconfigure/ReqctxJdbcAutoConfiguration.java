@@ -6,6 +6,7 @@ import com.zaxxer.hikari.HikariDataSource;
 import dev.reqctx.jdbc.ContextDataSource;
 import dev.reqctx.jdbc.HikariPostgresDefaults;
 import dev.reqctx.spi.ContextObserver;
+import dev.reqctx.spi.UnboundOperations;
 
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.beans.factory.config.BeanDefinition;
@@ -31,8 +32,9 @@ public final class ReqctxJdbcAutoConfiguration {
 	@Bean
 	@Role(BeanDefinition.ROLE_INFRASTRUCTURE)
 	static ContextDataSourcePostProcessor reqctxContextDataSourcePostProcessor(
-			ObjectProvider<ReqctxProperties> properties, ObjectProvider<ContextObserver> observers) {
-		return new ContextDataSourcePostProcessor(properties, observers);
+			ObjectProvider<ReqctxProperties> properties, ObjectProvider<ContextObserver> observers,
+			ObjectProvider<UnboundOperations> unbound) {
+		return new ContextDataSourcePostProcessor(properties, observers, unbound);
 	}
 
 	private static final boolean HIKARI_PRESENT = ClassUtils.isPresent("com.zaxxer.hikari.HikariDataSource",
@@ -48,10 +50,13 @@ public final class ReqctxJdbcAutoConfiguration {
 
 		private final ObjectProvider<ContextObserver> observers;
 
+		private final ObjectProvider<UnboundOperations> unbound;
+
 		ContextDataSourcePostProcessor(ObjectProvider<ReqctxProperties> properties,
-				ObjectProvider<ContextObserver> observers) {
+				ObjectProvider<ContextObserver> observers, ObjectProvider<UnboundOperations> unbound) {
 			this.properties = properties;
 			this.observers = observers;
+			this.unbound = unbound;
 		}
 
 		@Override
@@ -64,7 +69,8 @@ public final class ReqctxJdbcAutoConfiguration {
 				ContextDataSource.Settings settings = new ContextDataSource.Settings(jdbc.getMaxSqlLength(),
 						jdbc.getCancelRetryInterval(), jdbc.getAbortAfter());
 				return new ContextDataSource(dataSource, settings,
-						() -> this.observers.getIfAvailable(() -> ContextObserver.NONE));
+						() -> this.observers.getIfAvailable(() -> ContextObserver.NONE),
+						() -> this.unbound.getIfUnique(() -> UnboundOperations.NONE));
 			}
 			return bean;
 		}

@@ -50,6 +50,10 @@ public class ReqctxProperties implements InitializingBean {
 
 	private final Messaging messaging = new Messaging();
 
+	private final Operations operations = new Operations();
+
+	private final Cancel cancel = new Cancel();
+
 	private final Logging logging = new Logging();
 
 	private final Tracing tracing = new Tracing();
@@ -98,6 +102,14 @@ public class ReqctxProperties implements InitializingBean {
 
 	public Messaging getMessaging() {
 		return this.messaging;
+	}
+
+	public Operations getOperations() {
+		return this.operations;
+	}
+
+	public Cancel getCancel() {
+		return this.cancel;
 	}
 
 	public Logging getLogging() {
@@ -212,6 +224,13 @@ public class ReqctxProperties implements InitializingBean {
 		private boolean acceptGrpcTimeout = false;
 
 		/**
+		 * Whether to also accept Envoy's "x-envoy-expected-rq-timeout-ms" header (the route
+		 * timeout Envoy or Istio enforces) as a budget. Of all the budgets a request carries, the
+		 * shortest wins; a budget can only shorten a request's deadline.
+		 */
+		private boolean acceptEnvoyTimeout = true;
+
+		/**
 		 * Whether to answer 400 to a request with a malformed budget header, instead of
 		 * ignoring the header (and counting it).
 		 */
@@ -282,6 +301,14 @@ public class ReqctxProperties implements InitializingBean {
 
 		public void setAcceptGrpcTimeout(boolean acceptGrpcTimeout) {
 			this.acceptGrpcTimeout = acceptGrpcTimeout;
+		}
+
+		public boolean isAcceptEnvoyTimeout() {
+			return this.acceptEnvoyTimeout;
+		}
+
+		public void setAcceptEnvoyTimeout(boolean acceptEnvoyTimeout) {
+			this.acceptEnvoyTimeout = acceptEnvoyTimeout;
 		}
 
 		public boolean isRejectInvalidBudget() {
@@ -689,6 +716,66 @@ public class ReqctxProperties implements InitializingBean {
 
 		public void setTimeouts(Map<String, Duration> timeouts) {
 			this.timeouts = timeouts;
+		}
+
+	}
+
+	/**
+	 * Operations (SQL, outbound HTTP) in general.
+	 */
+	public static class Operations {
+
+		/**
+		 * Whether SQL and outbound HTTP that run on a thread with no context while requests are
+		 * in flight are counted by call site ({@code reqctx.operations.unbound}) and listed under
+		 * {@code unbound} in {@code /actuator/requestcontexts}: they usually mean the context was
+		 * lost on the way (an executor that does not propagate it).
+		 */
+		private boolean detectUnbound = true;
+
+		public boolean isDetectUnbound() {
+			return this.detectUnbound;
+		}
+
+		public void setDetectUnbound(boolean detectUnbound) {
+			this.detectUnbound = detectUnbound;
+		}
+
+	}
+
+	/**
+	 * Cancellation records: how each cancel spread, and what did not stop.
+	 */
+	public static class Cancel {
+
+		/**
+		 * How many recent cancellations (and completions that stopped leftover work)
+		 * {@code /actuator/requestcontexts} keeps under {@code cancellations}, with when each of
+		 * their operations and tasks was signalled and returned. 0 keeps none.
+		 */
+		private int history = 20;
+
+		/**
+		 * How long after its cancel signal an operation or task that still runs is a straggler:
+		 * marked in the record, counted ({@code reqctx.cancel.stragglers}) and logged at WARN with
+		 * the stack of its thread.
+		 */
+		private Duration stragglerAfter = Duration.ofMillis(500);
+
+		public int getHistory() {
+			return this.history;
+		}
+
+		public void setHistory(int history) {
+			this.history = history;
+		}
+
+		public Duration getStragglerAfter() {
+			return this.stragglerAfter;
+		}
+
+		public void setStragglerAfter(Duration stragglerAfter) {
+			this.stragglerAfter = stragglerAfter;
 		}
 
 	}

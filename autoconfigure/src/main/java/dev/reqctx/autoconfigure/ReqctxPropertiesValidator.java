@@ -65,6 +65,11 @@ final class ReqctxPropertiesValidator {
 					"Set reqctx.task.leak-history to how many orphaned tasks to remember, 1 or more (default 50).");
 		}
 		notNegative("reqctx.shutdown.margin", properties.getShutdown().getMargin(), "1s");
+		if (properties.getCancel().getHistory() < 0) {
+			throw new InvalidReqctxPropertyException("reqctx.cancel.history", properties.getCancel().getHistory(),
+					"must not be negative", "Set reqctx.cancel.history to how many cancellations to keep, 0 or more (default 20).");
+		}
+		positive("reqctx.cancel.straggler-after", properties.getCancel().getStragglerAfter(), "500ms");
 		ReqctxProperties.Messaging messaging = properties.getMessaging();
 		if (messaging.getDefaultTimeout() != null) {
 			positive("reqctx.messaging.default-timeout", messaging.getDefaultTimeout(), "30s");

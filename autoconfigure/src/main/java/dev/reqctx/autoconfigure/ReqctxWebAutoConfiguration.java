@@ -49,7 +49,7 @@ public final class ReqctxWebAutoConfiguration {
 		ReqctxProperties.Web web = properties.getWeb();
 		RequestContextFilterSettings settings = new RequestContextFilterSettings(web.getDefaultTimeout(),
 				web.getMaxTimeout(), web.getPathTimeouts(), web.getBudgetHeader(), web.isAcceptGrpcTimeout(),
-				web.isRejectInvalidBudget(), web.getRequestIdHeader(), web.isProblemResponses());
+				web.isAcceptEnvoyTimeout(), web.isRejectInvalidBudget(), web.getRequestIdHeader(), web.isProblemResponses());
 		List<String> propagated = List.copyOf(properties.getHttp().getPropagateHeaders());
 		RequestContextFilter filter = new RequestContextFilter(runtime, settings,
 				observer.getIfAvailable(() -> ContextObserver.NONE),

@@ -1,8 +1,8 @@
 package dev.reqctx.http;
 
 import java.io.IOException;
-import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
+import java.lang.System.Logger;
 import java.net.URI;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -22,6 +22,7 @@ import dev.reqctx.StandardKeys;
 import dev.reqctx.spi.ContextObserver;
 import dev.reqctx.spi.Contexts;
 import dev.reqctx.spi.Operation;
+import dev.reqctx.spi.UnboundOperations;
 
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpRequest;
@@ -119,6 +120,8 @@ public final class ContextPropagatingInterceptor implements ClientHttpRequestInt
 
 	private final ContextObserver observer;
 
+	private final UnboundOperations unbound;
+
 	/** The hosts the "not sending" line was logged for. */
 	private final Set<String> reportedHosts = ConcurrentHashMap.newKeySet();
 
@@ -129,17 +132,19 @@ public final class ContextPropagatingInterceptor implements ClientHttpRequestInt
 	 */
 	public ContextPropagatingInterceptor() {
 		this(DEFAULT_BUDGET_HEADER, DEFAULT_REQUEST_ID_HEADER, DEFAULT_SAFETY_MARGIN.toNanos(), NO_HEADERS,
-				InternalHosts.NONE, ContextObserver.NONE);
+				InternalHosts.NONE, ContextObserver.NONE, UnboundOperations.NONE);
 	}
 
 	private ContextPropagatingInterceptor(String budgetHeader, String requestIdHeader, long safetyMarginNanos,
-			String[] propagatedHeaders, InternalHosts internalHosts, ContextObserver observer) {
+			String[] propagatedHeaders, InternalHosts internalHosts, ContextObserver observer,
+			UnboundOperations unbound) {
 		this.budgetHeader = budgetHeader;
 		this.requestIdHeader = requestIdHeader;
 		this.safetyMarginNanos = safetyMarginNanos;
 		this.propagatedHeaders = propagatedHeaders;
 		this.internalHosts = internalHosts;
 		this.observer = observer;
+		this.unbound = unbound;
 	}
 
 	/**
@@ -150,7 +155,7 @@ public final class ContextPropagatingInterceptor implements ClientHttpRequestInt
 	public ContextPropagatingInterceptor withBudgetHeader(String name) {
 		requireHeaderName(name);
 		return new ContextPropagatingInterceptor(name, this.requestIdHeader, this.safetyMarginNanos,
-				this.propagatedHeaders, this.internalHosts, this.observer);
+				this.propagatedHeaders, this.internalHosts, this.observer, this.unbound);
 	}
 
 	/**
@@ -162,7 +167,7 @@ public final class ContextPropagatingInterceptor implements ClientHttpRequestInt
 	public ContextPropagatingInterceptor withRequestIdHeader(String name) {
 		requireHeaderName(name);
 		return new ContextPropagatingInterceptor(this.budgetHeader, name, this.safetyMarginNanos,
-				this.propagatedHeaders, this.internalHosts, this.observer);
+				this.propagatedHeaders, this.internalHosts, this.observer, this.unbound);
 	}
 
 	/**
@@ -177,7 +182,7 @@ public final class ContextPropagatingInterceptor implements ClientHttpRequestInt
 			throw new IllegalArgumentException("margin must not be negative");
 		}
 		return new ContextPropagatingInterceptor(this.budgetHeader, this.requestIdHeader, saturatedNanos(margin),
-				this.propagatedHeaders, this.internalHosts, this.observer);
+				this.propagatedHeaders, this.internalHosts, this.observer, this.unbound);
 	}
 
 	/**
@@ -194,7 +199,7 @@ public final class ContextPropagatingInterceptor implements ClientHttpRequestInt
 			requireHeaderName(name);
 		}
 		return new ContextPropagatingInterceptor(this.budgetHeader, this.requestIdHeader, this.safetyMarginNanos,
-				copy, this.internalHosts, this.observer);
+				copy, this.internalHosts, this.observer, this.unbound);
 	}
 
 	/**
@@ -219,7 +224,7 @@ public final class ContextPropagatingInterceptor implements ClientHttpRequestInt
 	 */
 	public ContextPropagatingInterceptor withInternalHosts(Collection<String> patterns) {
 		return new ContextPropagatingInterceptor(this.budgetHeader, this.requestIdHeader, this.safetyMarginNanos,
-				this.propagatedHeaders, InternalHosts.of(patterns), this.observer);
+				this.propagatedHeaders, InternalHosts.of(patterns), this.observer, this.unbound);
 	}
 
 	/**
@@ -231,7 +236,19 @@ public final class ContextPropagatingInterceptor implements ClientHttpRequestInt
 	public ContextPropagatingInterceptor withObserver(ContextObserver observer) {
 		Objects.requireNonNull(observer, "observer must not be null");
 		return new ContextPropagatingInterceptor(this.budgetHeader, this.requestIdHeader, this.safetyMarginNanos,
-				this.propagatedHeaders, this.internalHosts, observer);
+				this.propagatedHeaders, this.internalHosts, observer, this.unbound);
+	}
+
+	/**
+	 * Returns a copy that reports calls made with no context while requests are in flight to the
+	 * given broken-chain detector.
+	 * @param unbound the detector
+	 * @return the new interceptor
+	 */
+	public ContextPropagatingInterceptor withUnboundOperations(UnboundOperations unbound) {
+		Objects.requireNonNull(unbound, "unbound must not be null");
+		return new ContextPropagatingInterceptor(this.budgetHeader, this.requestIdHeader, this.safetyMarginNanos,
+				this.propagatedHeaders, this.internalHosts, this.observer, unbound);
 	}
 
 	@Override
@@ -244,6 +261,7 @@ public final class ContextPropagatingInterceptor implements ClientHttpRequestInt
 		writeHeaders(context, remainingNanos, request);
 		if (!context.isCancellable()) {
 			// Root or detached: nothing can cancel the call, so there is nothing to track.
+			this.unbound.check(OPERATION_KIND);
 			return execution.execute(request, body);
 		}
 		if (remainingNanos != Long.MAX_VALUE) {

@@ -17,6 +17,7 @@ import dev.reqctx.RequestContext;
 import dev.reqctx.spi.ContextObserver;
 import dev.reqctx.spi.Contexts;
 import dev.reqctx.spi.Operation;
+import dev.reqctx.spi.UnboundOperations;
 
 /**
  * A {@link DataSource} that runs JDBC work under the calling thread's {@link RequestContext}.
@@ -66,6 +67,10 @@ public final class ContextDataSource implements DataSource {
 
 	private volatile ContextObserver observer;
 
+	private final Supplier<UnboundOperations> unboundSupplier;
+
+	private volatile UnboundOperations unbound;
+
 	/** Null object when the pool is unknown: an aborted connection is then found broken by the pool. */
 	final PoolEvictor evictor;
 
@@ -95,6 +100,21 @@ public final class ContextDataSource implements DataSource {
 	 * first time a statement runs under a cancellable context, so that it can be resolved late
 	 */
 	public ContextDataSource(DataSource target, Settings settings, Supplier<ContextObserver> observer) {
+		this(target, settings, observer, () -> UnboundOperations.NONE);
+	}
+
+	/**
+	 * Creates a data source that also reports statements run with no context while requests are
+	 * in flight.
+	 * @param target the data source to wrap
+	 * @param settings how to show and cancel statements
+	 * @param observer supplies the observer that receives operation events, resolved late
+	 * @param unbound supplies the broken-chain detector, resolved at the first statement that
+	 * runs without a context
+	 */
+	public ContextDataSource(DataSource target, Settings settings, Supplier<ContextObserver> observer,
+			Supplier<UnboundOperations> unbound) {
+		this.unboundSupplier = Objects.requireNonNull(unbound, "unbound must not be null");
 		this.target = Objects.requireNonNull(target, "target must not be null");
 		this.settings = Objects.requireNonNull(settings, "settings must not be null");
 		this.observerSupplier = Objects.requireNonNull(observer, "observer must not be null");
@@ -207,6 +227,18 @@ public final class ContextDataSource implements DataSource {
 			return new SQLException("Request context " + ctx.id() + " has no time left", ContextCancelledSQLException.SQL_STATE);
 		}
 		return new ContextCancelledSQLException(cancelled);
+	}
+
+	UnboundOperations unbound() {
+		UnboundOperations u = this.unbound;
+		if (u == null) {
+			u = this.unboundSupplier.get();
+			if (u == null) {
+				u = UnboundOperations.NONE;
+			}
+			this.unbound = u;
+		}
+		return u;
 	}
 
 	ContextObserver observer() {

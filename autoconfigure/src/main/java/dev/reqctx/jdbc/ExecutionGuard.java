@@ -48,6 +48,7 @@ final class ExecutionGuard {
 		RequestContext ctx = RequestContext.current();
 		if (!ctx.isCancellable()) {
 			this.timeout.restoreIfLowered();
+			this.connection.dataSource.unbound().check(ContextDataSource.OPERATION);
 			return execution.run(statement, sql);
 		}
 		Operation op = open(ctx, sql);

@@ -72,6 +72,22 @@ public interface ContextObserver {
 	}
 
 	/**
+	 * An operation ran on a thread with no context while requests were in flight (see
+	 * {@link UnboundOperations}).
+	 * @param operation {@code "jdbc"} or {@code "http"}
+	 */
+	default void operationUnbound(String operation) {
+	}
+
+	/**
+	 * An operation or task still ran when the straggler threshold passed after its root was
+	 * cancelled (see {@link CancellationHistory}).
+	 * @param operation {@code "jdbc"}, {@code "http"} or {@code "task"}
+	 */
+	default void cancelStraggler(String operation) {
+	}
+
+	/**
 	 * A task outlived the request that started it.
 	 * @param task the task's context
 	 */

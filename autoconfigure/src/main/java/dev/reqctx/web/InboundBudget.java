@@ -17,6 +17,9 @@ final class InboundBudget {
 	/** No budget header was sent. */
 	static final long ABSENT = -1;
 
+	/** The budget Envoy sends upstream: the route's timeout, in milliseconds. */
+	static final String ENVOY_HEADER = "x-envoy-expected-rq-timeout-ms";
+
 	/** Longest header value worth parsing; anything longer is rejected before parsing. */
 	private static final int MAX_LENGTH = 19;
 
@@ -31,12 +34,32 @@ final class InboundBudget {
 	 * @return the budget in nanoseconds (&gt;= 0), {@link #ABSENT}, or a value for which
 	 * {@link #isInvalid(long)} holds
 	 */
-	static long read(HttpServletRequest request, String header, boolean acceptGrpc) {
+	static long read(HttpServletRequest request, String header, boolean acceptGrpc, boolean acceptEnvoy) {
 		long budget = readHeader(request, header, false);
-		if (budget == ABSENT && acceptGrpc) {
-			budget = readHeader(request, "grpc-timeout", true);
+		if (acceptEnvoy) {
+			budget = shortest(budget, readHeader(request, ENVOY_HEADER, false));
+		}
+		if (acceptGrpc) {
+			budget = shortest(budget, readHeader(request, "grpc-timeout", true));
 		}
 		return budget;
+	}
+
+	/**
+	 * Of two budgets the shorter. A valid budget wins over an invalid one, so that a malformed
+	 * header next to a good one never raises the deadline; an invalid one is reported only when
+	 * no header gave a valid budget.
+	 */
+	static long shortest(long a, long b) {
+		boolean aValid = a >= 0;
+		boolean bValid = b >= 0;
+		if (aValid && bValid) {
+			return Math.min(a, b);
+		}
+		if (aValid || bValid) {
+			return aValid ? a : b;
+		}
+		return isInvalid(a) ? a : b; // both absent or invalid: report the first invalid one
 	}
 
 	private static long readHeader(HttpServletRequest request, String header, boolean grpc) {

@@ -163,7 +163,8 @@ public final class RequestContextFilter implements Filter {
 			requestId = RequestIds.generate();
 		}
 		response.setHeader(this.settings.requestIdHeader(), requestId);
-		long budget = InboundBudget.read(request, this.settings.budgetHeader(), this.settings.acceptGrpcTimeout());
+		long budget = InboundBudget.read(request, this.settings.budgetHeader(), this.settings.acceptGrpcTimeout(),
+				this.settings.acceptEnvoyTimeout());
 		if (InboundBudget.isInvalid(budget)) {
 			InboundBudget.Reason reason = InboundBudget.reason(budget);
 			this.observer.invalidBudget(reason.tag);

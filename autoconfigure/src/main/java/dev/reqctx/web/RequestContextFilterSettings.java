@@ -20,13 +20,15 @@ import org.springframework.web.util.pattern.PathPatternParser;
  * @param pathTimeouts per-path deadlines replacing the default, by path pattern, first match wins
  * @param budgetHeader name of the inbound budget header (milliseconds)
  * @param acceptGrpcTimeout whether to also read a {@code grpc-timeout} header
+ * @param acceptEnvoyTimeout whether to also read Envoy's {@code x-envoy-expected-rq-timeout-ms}
+ * header; of all the budgets a request carries, the shortest wins
  * @param rejectInvalidBudget whether to answer 400 to a malformed budget header
  * @param requestIdHeader name of the request id header
  * @param problemResponses whether to answer cancelled requests with a problem (504/503)
  */
 public record RequestContextFilterSettings(Duration defaultTimeout, Duration maxTimeout,
 		Map<String, Duration> pathTimeouts, String budgetHeader, boolean acceptGrpcTimeout,
-		boolean rejectInvalidBudget, String requestIdHeader, boolean problemResponses) {
+		boolean acceptEnvoyTimeout, boolean rejectInvalidBudget, String requestIdHeader, boolean problemResponses) {
 
 	/**
 	 * Validates the settings.
@@ -47,7 +49,7 @@ public record RequestContextFilterSettings(Duration defaultTimeout, Duration max
 	 */
 	public static RequestContextFilterSettings defaults() {
 		return new RequestContextFilterSettings(Duration.ofSeconds(30), Duration.ofMinutes(5), Map.of(),
-				"Request-Timeout-Ms", false, false, "X-Request-Id", true);
+				"Request-Timeout-Ms", false, true, false, "X-Request-Id", true);
 	}
 
 	private static void requirePositive(Duration value, String property) {

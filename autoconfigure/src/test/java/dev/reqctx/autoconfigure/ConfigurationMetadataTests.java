@@ -23,7 +23,8 @@ class ConfigurationMetadataTests {
 		Map<String, JsonNode> properties = properties();
 		assertThat(properties).containsKeys("reqctx.enabled", "reqctx.strict", "reqctx.web.enabled",
 				"reqctx.web.default-timeout", "reqctx.web.max-timeout", "reqctx.web.path-timeouts",
-				"reqctx.web.budget-header", "reqctx.web.accept-grpc-timeout", "reqctx.web.reject-invalid-budget",
+				"reqctx.web.budget-header", "reqctx.web.accept-grpc-timeout", "reqctx.web.accept-envoy-timeout",
+				"reqctx.web.reject-invalid-budget",
 				"reqctx.web.request-id-header", "reqctx.web.problem-responses", "reqctx.web.filter-order",
 				"reqctx.jdbc.enabled", "reqctx.jdbc.max-sql-length", "reqctx.jdbc.cancel-retry-interval",
 				"reqctx.jdbc.abort-after", "reqctx.http.enabled", "reqctx.http.propagate-headers",

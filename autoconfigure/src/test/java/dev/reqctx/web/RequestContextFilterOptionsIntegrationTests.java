@@ -83,6 +83,53 @@ class RequestContextFilterOptionsIntegrationTests {
 				.as("an unknown unit is ignored").isGreaterThan(20_000L);
 		}
 
+		@Test
+		void ofAllTheBudgetsARequestCarriesTheShortestWins() {
+			TestHttp http = new TestHttp(this.port);
+			assertThat(http.get("/test/echo", "Request-Timeout-Ms", "5000", "grpc-timeout", "300m",
+					"x-envoy-expected-rq-timeout-ms", "2000").json().get("remainingMs").asLong())
+				.as("grpc-timeout is the shortest").isBetween(0L, 300L);
+			assertThat(http.get("/test/echo", "Request-Timeout-Ms", "5000", "grpc-timeout", "3S",
+					"x-envoy-expected-rq-timeout-ms", "400").json().get("remainingMs").asLong())
+				.as("Envoy's is the shortest").isBetween(0L, 400L);
+			assertThat(http.get("/test/echo", "Request-Timeout-Ms", "350", "grpc-timeout", "3S",
+					"x-envoy-expected-rq-timeout-ms", "2000").json().get("remainingMs").asLong())
+				.as("reqctx's own is the shortest").isBetween(0L, 350L);
+		}
+
+	}
+
+	@Nested
+	@SpringBootTest(classes = WebTestApplication.class, webEnvironment = WebEnvironment.RANDOM_PORT)
+	class EnvoyTimeout {
+
+		@LocalServerPort
+		int port;
+
+		@Autowired
+		ContextRuntime runtime;
+
+		@Test
+		void envoysExpectedTimeoutIsABudgetByDefault() {
+			TestHttp http = new TestHttp(this.port);
+			assertThat(http.get("/test/echo", "x-envoy-expected-rq-timeout-ms", "450").json().get("remainingMs").asLong())
+				.isBetween(0L, 450L);
+			assertThat(http.get("/test/echo", "x-envoy-expected-rq-timeout-ms", "90000").json().get("remainingMs")
+				.asLong()).as("a budget never raises the deadline").isLessThanOrEqualTo(30_000L);
+			assertThat(http.get("/test/echo", "grpc-timeout", "100m").json().get("remainingMs").asLong())
+				.as("grpc-timeout stays off unless enabled").isGreaterThan(20_000L);
+		}
+
+		@Test
+		void aMalformedEnvoyTimeoutIsAnInvalidBudget() {
+			TestHttp http = new TestHttp(this.port);
+			assertThat(http.get("/test/echo", "x-envoy-expected-rq-timeout-ms", "soon").json().get("remainingMs")
+				.asLong()).as("ignored, like any malformed budget").isGreaterThan(20_000L);
+			assertThat(http.get("/test/echo", "Request-Timeout-Ms", "800", "x-envoy-expected-rq-timeout-ms", "soon")
+				.json().get("remainingMs").asLong()).as("a malformed header never raises a good one")
+				.isBetween(0L, 800L);
+		}
+
 	}
 
 	@Nested

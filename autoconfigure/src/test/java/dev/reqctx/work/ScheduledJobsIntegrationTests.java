@@ -1,8 +1,10 @@
 package dev.reqctx.work;
 
 import java.time.Duration;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 
 import dev.reqctx.ContextRuntime;
 import dev.reqctx.RequestContext;
@@ -12,6 +14,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.slf4j.MDC;
 import tools.jackson.databind.JsonNode;
 
 import org.springframework.beans.factory.annotation.Autowired;
@@ -20,6 +23,7 @@ import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.system.CapturedOutput;
 import org.springframework.boot.test.system.OutputCaptureExtension;
 import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.core.task.AsyncTaskExecutor;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.scheduling.annotation.EnableScheduling;
 import org.springframework.scheduling.annotation.Scheduled;
@@ -63,6 +67,9 @@ class ScheduledJobsIntegrationTests {
 
 	@Autowired
 	JobsApplication.OverrunningJob overrunningJob;
+
+	@Autowired
+	JobsApplication.ForkingJob forkingJob;
 
 	TestHttp http;
 
@@ -119,6 +126,17 @@ class ScheduledJobsIntegrationTests {
 		}
 	}
 
+	@Test
+	void aTaskThatOutlivesItsJobIsReportedAsAnOrphanOfTheJobAndTheJobsLogsCarryItsId() {
+		long before = this.runtime.orphans().count();
+		this.forkingJob.arm();
+		await("the job ran").atMost(Duration.ofSeconds(10)).until(() -> this.forkingJob.requestId().get() != null);
+		assertThat(this.forkingJob.requestId().get()).as("the job's MDC has its id").isNotBlank();
+		await("the orphan reported").atMost(Duration.ofSeconds(10))
+			.until(() -> this.runtime.orphans().count() > before);
+		assertThat(this.runtime.orphans().recent().get(0).request()).isEqualTo("ForkingJob.fork");
+	}
+
 	private double count(String job, String outcome) {
 		var timer = this.meters.find("reqctx.work").tag("kind", "JOB").tag("name", job).tag("outcome", outcome).timer();
 		return (timer != null) ? timer.count() : 0;
@@ -167,6 +185,47 @@ class ScheduledJobsIntegrationTests {
 					return;
 				}
 				this.jdbc.queryForObject("select pg_sleep(30)::text /* scheduled-overrun */", String.class);
+			}
+
+		}
+
+		/** Hands a task to Boot's executor and returns without waiting for it. */
+		@Component
+		static class ForkingJob {
+
+			private final AsyncTaskExecutor executor;
+
+			final AtomicBoolean armed = new AtomicBoolean();
+
+			final AtomicReference<String> requestId = new AtomicReference<>();
+
+			ForkingJob(AsyncTaskExecutor applicationTaskExecutor) {
+				this.executor = applicationTaskExecutor;
+			}
+
+			public void arm() {
+				this.armed.set(true);
+			}
+
+			public AtomicReference<String> requestId() {
+				return this.requestId;
+			}
+
+			@Scheduled(fixedDelay = 50, timeUnit = TimeUnit.MILLISECONDS)
+			void fork() throws InterruptedException {
+				if (!this.armed.getAndSet(false)) {
+					return;
+				}
+				CountDownLatch started = new CountDownLatch(1);
+				this.executor.submit(() -> {
+					started.countDown();
+					CountDownLatch cancelled = new CountDownLatch(1);
+					RequestContext.current().onCancel(cancelled::countDown);
+					cancelled.await(10, TimeUnit.SECONDS);
+					return null;
+				});
+				started.await(10, TimeUnit.SECONDS);
+				this.requestId.set(MDC.get("reqctx.requestId"));
 			}
 
 		}

@@ -1,6 +1,7 @@
 package dev.reqctx.benchmarks;
 
 import java.io.IOException;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -12,6 +13,8 @@ import dev.reqctx.ContextRuntime;
 import dev.reqctx.Deadline;
 import dev.reqctx.RequestContext;
 import dev.reqctx.StandardKeys;
+import dev.reqctx.spi.CancellationHistory;
+import dev.reqctx.spi.ContextObserver;
 import dev.reqctx.spi.Contexts;
 import dev.reqctx.spi.RequestInfo;
 import dev.reqctx.web.RequestContextFilter;
@@ -77,6 +80,9 @@ public class RequestLifecycleBenchmarks {
 			Contexts.register(other);
 			this.others.add(other);
 		}
+		// As in an application: the cancellation record installed, idle while nothing is cancelled.
+		Contexts.setExtension(this.runtime, CancellationHistory.class,
+				new CancellationHistory(20, Duration.ofMillis(500), () -> ContextObserver.NONE));
 		this.filter = new RequestContextFilter(RequestContextFilterSettings.defaults());
 		this.request = new MockHttpServletRequest("GET", "/orders");
 		this.request.addHeader("X-Request-Id", "bench-request-1");

@@ -85,6 +85,8 @@ class OrderListenerTests {
 		if (message != null) { // it may end between the two reads on a slow machine
 			assertThat(message.kind()).isEqualTo(ContextKind.MESSAGE);
 			assertThat(Contexts.label(message)).hasToString("OrderListener.onOrder");
+			assertThat(Contexts.tree(message).operations()).as("its statement in the live tree")
+				.anySatisfy((op) -> assertThat(op.description()).contains(order));
 		}
 		assertThat(this.pg.awaitNoActive("%" + order + "%", Duration.ofSeconds(10)))
 			.as("the statement was cancelled on the server at the 2 s deadline, not after 30 s").isTrue();
