@@ -19,6 +19,8 @@ import dev.reqctx.ContextKind;
 import dev.reqctx.ContextRuntime;
 import dev.reqctx.StandardKeys;
 import dev.reqctx.UnitOfWork;
+import dev.reqctx.spi.ContextTree;
+import dev.reqctx.spi.Contexts;
 import dev.reqctx.testsupport.HeadlessChromium;
 import dev.reqctx.testsupport.TestHttp;
 import org.assertj.core.data.Offset;
@@ -30,7 +32,11 @@ import org.jsoup.select.Elements;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+import tools.jackson.databind.JsonNode;
 
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
@@ -50,6 +56,7 @@ import static org.awaitility.Awaitility.await;
 				"management.endpoint.requestcontexts.html.enabled=true", "reqctx.task.capture-stacks=true",
 				// A path with markup in it, as a lenient container or proxy would pass on.
 				"server.tomcat.relaxed-path-chars=<,>" })
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class LiveViewBrowserTests {
 
 	/** Markup that runs a script if a page ever lets it in as markup. */
@@ -116,14 +123,16 @@ class LiveViewBrowserTests {
 	}
 
 	@Test
+	@Order(1) // First: the recent cancellations in its screenshot are then its own.
 	void requestsInFlightAreDrawnWithTheirBudgetTasksAndOperations() throws Exception {
 		this.inFlight.add(this.http.getAsync("/live/orders/42", "X-Request-Id", "checkout-7f3a",
 				"Request-Timeout-Ms", "30000"));
 		this.inFlight.add(this.http.getAsync("/straggler", "X-Request-Id", "straggler-1", "Request-Timeout-Ms", "30000"));
-		awaitUntil("the requests are in flight")
-			.until(() -> request("checkout-7f3a") != null && request("straggler-1") != null);
-		// The straggler's context is cancelled, but its work does not return.
+		awaitUntil("the handlers are at work").until(() -> working("checkout-7f3a") && working("straggler-1"));
+		// The straggler's context is cancelled, but its work does not return: reqctx.cancel.straggler-after
+		// (500 ms) later its record says so.
 		request("straggler-1").cancel(CancellationCause.CANCELLED);
+		awaitUntil("the straggler is recorded").until(() -> stragglerRecorded("straggler-1"));
 		assertThat(this.http.get("/orphan", "X-Request-Id", "orphan-1").status()).isEqualTo(200);
 		awaitUntil("the orphan is reported").until(() -> !this.runtime.orphans().recent().isEmpty());
 		this.job = this.runtime.work("nightly-report").kind(ContextKind.JOB).start();
@@ -169,8 +178,18 @@ class LiveViewBrowserTests {
 
 		assertThat(page.select("#leak-list > li.leak"))
 			.anySatisfy((leak) -> assertThat(leak.text()).contains("GET /orphan").contains("orphan-1"));
-		boolean endpointListsCancellations = this.http.get("/actuator/requestcontexts").json().has("cancellations");
-		assertThat(page.getElementById("cancellations").hasAttr("hidden")).isEqualTo(!endpointListsCancellations);
+		Element cancellation = page.select("#cancellation-list > li.cancellation")
+			.stream()
+			.filter((card) -> card.text().contains("straggler-1"))
+			.findFirst()
+			.orElseThrow(() -> new AssertionError("no cancellation of straggler-1 in " + page.getElementById("cancellations")));
+		assertThat(cancellation.classNames()).contains("late");
+		assertThat(cancellation.select("> .row > .pill").eachText()).contains("CANCELLED", "1 straggler");
+		Element stuck = cancellation.selectFirst("> .operations > li.op");
+		assertThat(stuck.classNames()).contains("straggler");
+		assertThat(stuck.select("> .what").text()).isEqualTo("GET http://ledger.internal/balances");
+		assertThat(stuck.text()).contains("still running");
+		assertThat(stuck.select("details pre").text()).contains("LiveController.straggler");
 		assertThat(Files.size(OUTPUT.resolve("live-view.png"))).isGreaterThan(10_000);
 	}
 
@@ -178,7 +197,7 @@ class LiveViewBrowserTests {
 	void markupInAPathATaskNameAndSqlIsShownAsTextAndNeverRuns() throws Exception {
 		this.rawRequest = sendRawRequest("/live/" + PATH_MARKUP, "X-Request-Id: xss-probe",
 				"Request-Timeout-Ms: 30000", "X-Task-Name: " + MARKUP, "X-Operation: SELECT '" + MARKUP + "'");
-		awaitUntil("the request is in flight").until(() -> request("xss-probe") != null);
+		awaitUntil("the handler is at work").until(() -> working("xss-probe"));
 
 		Document page = load("/actuator/requestcontexts", Duration.ofMillis(1500), OUTPUT.resolve("live-view-markup.png"));
 
@@ -229,9 +248,16 @@ class LiveViewBrowserTests {
 		Elements ops = cancellation.select("li.op");
 		assertThat(ops.get(0).classNames()).contains("straggler");
 		assertThat(ops.get(0).text()).contains("SELECT * FROM items WHERE name LIKE '%<b>bold</b>%'")
+			.contains("signalled 0 ms after the cancel")
 			.contains("still running");
+		assertThat(ops.get(0).select("details pre").text()).contains("PGStream.receiveChar");
 		assertThat(ops.get(1).classNames()).doesNotContain("straggler");
-		assertThat(ops.get(1).text()).contains("signalled after 2,000 ms").contains("returned after 2,004 ms");
+		assertThat(ops.get(1).text()).contains("signalled 1 ms after the cancel").contains("returned 4 ms after its signal");
+
+		assertThat(page.getElementById("unbound").hasAttr("hidden")).isFalse();
+		Element unbound = page.selectFirst("#unbound-list > li.unbound");
+		assertThat(own(unbound, TITLE).text()).isEqualTo("com.acme.Reports.lambda$nightly$0(Reports.java:57)");
+		assertThat(unbound.select("> .row > .meta").eachText()).contains("times 3", "on pool-1-thread-1");
 
 		Element error = page.getElementById("error");
 		assertThat(error.hasAttr("hidden")).isFalse();
@@ -254,6 +280,25 @@ class LiveViewBrowserTests {
 			}
 		}
 		return null;
+	}
+
+	private boolean stragglerRecorded(String requestId) {
+		for (JsonNode cancellation : this.http.get("/actuator/requestcontexts").json().path("cancellations")) {
+			if (requestId.equals(cancellation.path("requestId").asString()) && cancellation.path("stragglers").asInt() > 0) {
+				return true;
+			}
+		}
+		return false;
+	}
+
+	/** Whether the request is in flight and its handler has started its operation. */
+	private boolean working(String requestId) {
+		CancellableContext ctx = request(requestId);
+		if (ctx == null) {
+			return false;
+		}
+		ContextTree tree = Contexts.tree(ctx);
+		return !tree.operations().isEmpty() || tree.children().stream().anyMatch((child) -> !child.operations().isEmpty());
 	}
 
 	/** Sends a request line Java's HTTP client refuses to build; the answer is never read. */

@@ -47,7 +47,7 @@ class LiveViewContentNegotiationTests {
 			assertThat(response.status()).as("%s", response).isEqualTo(200);
 			assertThat(response.header("Content-Type")).isEqualTo(contentType);
 			JsonNode body = response.json();
-			assertThat(body.propertyNames()).containsExactly("total", "contexts", "leaks");
+			assertThat(body.propertyNames()).containsExactly("total", "contexts", "leaks", "unbound", "cancellations");
 			assertThat(body.get("contexts").isArray()).isTrue();
 		}
 
