@@ -7,6 +7,7 @@ import dev.reqctx.actuate.RequestContextsEndpoint.ContextDescriptor;
 import dev.reqctx.actuate.RequestContextsEndpoint.RecordedCancellationDescriptor;
 import dev.reqctx.actuate.RequestContextsEndpoint.RequestContextsDescriptor;
 import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
 import org.jspecify.annotations.Nullable;
 
 import org.springframework.boot.actuate.endpoint.OperationResponseBody;
@@ -111,6 +112,15 @@ public class RequestContextsEndpointWebExtension {
 		}
 		return (RequestContextHolder.getRequestAttributes() instanceof ServletRequestAttributes attributes)
 				? attributes.getRequest() : null;
+	}
+
+	/** The servlet response the endpoint is writing, when there is one. */
+	static @Nullable HttpServletResponse currentResponse() {
+		if (!SERVLET_PRESENT) {
+			return null;
+		}
+		return (RequestContextHolder.getRequestAttributes() instanceof ServletRequestAttributes attributes)
+				? attributes.getResponse() : null;
 	}
 
 }

@@ -10,6 +10,7 @@ import dev.reqctx.actuate.AuditEventOperatorCancelRecorder;
 import dev.reqctx.actuate.OperatorCancelRecorder;
 import dev.reqctx.actuate.RequestContextsEndpoint;
 import dev.reqctx.actuate.RequestContextsEndpointWebExtension;
+import dev.reqctx.actuate.RequestContextsLiveViewWebExtension;
 
 import org.springframework.beans.factory.BeanFactory;
 import org.springframework.beans.factory.ObjectProvider;
@@ -104,9 +105,25 @@ public final class ReqctxEndpointAutoConfiguration {
 	@Bean
 	@ConditionalOnMissingBean
 	@ConditionalOnBean(RequestContextsEndpoint.class)
+	@ConditionalOnBooleanProperty(name = "management.endpoint.requestcontexts.html.enabled", havingValue = false,
+			matchIfMissing = true)
 	RequestContextsEndpointWebExtension requestContextsEndpointWebExtension(RequestContextsEndpoint endpoint,
 			RequestContextsEndpointProperties properties) {
 		return new RequestContextsEndpointWebExtension(endpoint, properties.getShowValues(), properties.getRoles());
+	}
+
+	/**
+	 * The extension with the live view: a separate class rather than a flag, because Boot maps
+	 * every operation it finds, and when the page is off a browser must get what it got before
+	 * (JSON, or 406 for an {@code Accept} without JSON).
+	 */
+	@Bean
+	@ConditionalOnMissingBean(RequestContextsEndpointWebExtension.class)
+	@ConditionalOnBean(RequestContextsEndpoint.class)
+	@ConditionalOnBooleanProperty("management.endpoint.requestcontexts.html.enabled")
+	RequestContextsLiveViewWebExtension requestContextsLiveViewWebExtension(RequestContextsEndpoint endpoint,
+			RequestContextsEndpointProperties properties) {
+		return new RequestContextsLiveViewWebExtension(endpoint, properties.getShowValues(), properties.getRoles());
 	}
 
 }

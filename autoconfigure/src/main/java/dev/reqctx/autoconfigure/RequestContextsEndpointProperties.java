@@ -61,6 +61,11 @@ public class RequestContextsEndpointProperties implements InitializingBean {
 	 */
 	private final List<String> applicationPackages = new ArrayList<>();
 
+	/**
+	 * The live view: an HTML page of the live tree for browsers.
+	 */
+	private final Html html = new Html();
+
 	public Show getShowValues() {
 		return this.showValues;
 	}
@@ -99,6 +104,32 @@ public class RequestContextsEndpointProperties implements InitializingBean {
 
 	public List<String> getApplicationPackages() {
 		return this.applicationPackages;
+	}
+
+	public Html getHtml() {
+		return this.html;
+	}
+
+	/**
+	 * The live view: the endpoint's list as an HTML page that refreshes itself, for a browser
+	 * asking the endpoint's path for text/html.
+	 */
+	public static class Html {
+
+		/**
+		 * Whether a browser asking for text/html gets the live view instead of JSON. The page
+		 * reads the endpoint's JSON from the same path, so the same security and masking apply.
+		 */
+		private boolean enabled;
+
+		public boolean isEnabled() {
+			return this.enabled;
+		}
+
+		public void setEnabled(boolean enabled) {
+			this.enabled = enabled;
+		}
+
 	}
 
 }

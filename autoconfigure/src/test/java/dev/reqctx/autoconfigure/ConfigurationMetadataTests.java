@@ -32,7 +32,8 @@ class ConfigurationMetadataTests {
 				"reqctx.logging.enabled", "reqctx.tracing.enabled",
 				"management.endpoint.requestcontexts.show-values", "management.endpoint.requestcontexts.roles",
 				"management.endpoint.requestcontexts.default-limit", "management.endpoint.requestcontexts.max-limit",
-				"management.endpoint.requestcontexts.stack", "management.endpoint.requestcontexts.application-packages");
+				"management.endpoint.requestcontexts.stack", "management.endpoint.requestcontexts.application-packages",
+				"management.endpoint.requestcontexts.html.enabled");
 		properties.forEach((name, property) -> {
 			if (name.startsWith("reqctx.") || name.startsWith("management.endpoint.requestcontexts.")) {
 				assertThat(property.path("description").asString()).as("description of %s", name).isNotBlank();
@@ -53,6 +54,8 @@ class ConfigurationMetadataTests {
 			.isEqualTo(1000);
 		assertThat(properties.get("management.endpoint.requestcontexts.stack").get("defaultValue").asString())
 			.isEqualTo("folded");
+		assertThat(properties.get("management.endpoint.requestcontexts.html.enabled").get("defaultValue").asBoolean())
+			.isFalse();
 	}
 
 	@Test

@@ -1,16 +1,19 @@
 package dev.reqctx.autoconfigure;
 
 import java.util.List;
+import java.util.Set;
 
 import dev.reqctx.actuate.AuditEventOperatorCancelRecorder;
 import dev.reqctx.actuate.RequestContextsEndpoint;
 import dev.reqctx.actuate.RequestContextsEndpointWebExtension;
+import dev.reqctx.actuate.RequestContextsLiveViewWebExtension;
 import dev.reqctx.actuate.StackMode;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 import org.springframework.beans.factory.support.BeanDefinitionRegistry;
 import org.springframework.boot.actuate.audit.InMemoryAuditEventRepository;
+import org.springframework.boot.actuate.endpoint.Show;
 import org.springframework.boot.actuate.autoconfigure.endpoint.EndpointAutoConfiguration;
 import org.springframework.boot.actuate.autoconfigure.endpoint.web.WebEndpointAutoConfiguration;
 import org.springframework.boot.autoconfigure.AutoConfigurationPackages;
@@ -36,6 +39,30 @@ class ReqctxEndpointAutoConfigurationTests {
 		this.runner.withPropertyValues("management.endpoints.web.exposure.include=requestcontexts")
 			.run((context) -> assertThat(context).hasSingleBean(RequestContextsEndpoint.class)
 				.hasSingleBean(RequestContextsEndpointWebExtension.class));
+	}
+
+	@Test
+	void theLiveViewIsOffUnlessEnabled() {
+		this.runner.withPropertyValues("management.endpoints.web.exposure.include=requestcontexts")
+			.run((context) -> assertThat(context).doesNotHaveBean(RequestContextsLiveViewWebExtension.class));
+		this.runner
+			.withPropertyValues("management.endpoints.web.exposure.include=requestcontexts",
+					"management.endpoint.requestcontexts.html.enabled=true")
+			.run((context) -> assertThat(context).hasSingleBean(RequestContextsEndpointWebExtension.class)
+				.hasSingleBean(RequestContextsLiveViewWebExtension.class));
+	}
+
+	@Test
+	void aUserDefinedWebExtensionIsKeptWithTheLiveViewEnabled() {
+		this.runner
+			.withPropertyValues("management.endpoints.web.exposure.include=requestcontexts",
+					"management.endpoint.requestcontexts.html.enabled=true")
+			.withBean("customExtension", RequestContextsEndpointWebExtension.class,
+					() -> new RequestContextsEndpointWebExtension(new RequestContextsEndpoint(List.of(), Show.NEVER),
+							Show.NEVER, Set.of()))
+			.run((context) -> assertThat(context).hasSingleBean(RequestContextsEndpointWebExtension.class)
+				.hasBean("customExtension")
+				.doesNotHaveBean(RequestContextsLiveViewWebExtension.class));
 	}
 
 	@Test

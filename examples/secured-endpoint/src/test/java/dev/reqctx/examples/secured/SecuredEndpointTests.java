@@ -92,6 +92,19 @@ class SecuredEndpointTests {
 	}
 
 	@Test
+	void theLiveViewIsBehindTheSameRulesAsTheJson() {
+		assertThat(this.http.get("/actuator/requestcontexts", "Accept", "text/html").status()).isEqualTo(401);
+		Response page = this.http.get("/actuator/requestcontexts", "Accept", "text/html", "Authorization", VIEWER);
+		assertThat(page.status()).isEqualTo(200);
+		assertThat(page.header("Content-Type")).isEqualTo("text/html;charset=UTF-8");
+		assertThat(page.body()).contains("<title>reqctx live view</title>");
+		// What the page's script reads: the JSON, with the viewer's masking.
+		Response list = this.http.get("/actuator/requestcontexts", "Accept", "application/json", "Authorization", VIEWER);
+		assertThat(list.header("Content-Type")).isEqualTo("application/json");
+		assertThat(requestIds(list.json())).contains("job-42");
+	}
+
+	@Test
 	void anOperatorCancelsARequestAndTheCancelIsLoggedAndAudited(CapturedOutput output) {
 		// The audit repository is shared with the other tests of the class: only this one's events.
 		Instant before = Instant.now().minusMillis(1);
