@@ -159,7 +159,7 @@ final class Promql {
 			if (this.operator.equals("=") || this.operator.equals("!=")) {
 				return List.of(this.value);
 			}
-			if (this.value.matches("[A-Za-z0-9_.+\\-]+(\\|[A-Za-z0-9_.+\\-]+)*") && !this.value.contains(".*")) {
+			if (this.value.matches("[A-Za-z0-9_.+\\-]+(\\|[A-Za-z0-9_.+\\-]+)*")) {
 				return List.of(this.value.split("\\|"));
 			}
 			return List.of();
