@@ -5,11 +5,9 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.stream.Collectors;
-import java.util.stream.Stream;
 
 import dev.reqctx.CancellationCause;
 import dev.reqctx.ContextKind;
@@ -36,16 +34,10 @@ import static org.awaitility.Awaitility.await;
 /**
  * Every metric, label and label value the rules and the dashboard use is one reqctx exports: a
  * real application's {@code /actuator/prometheus} is scraped over HTTP, in the text format and
- * in OpenMetrics (what Prometheus asks for first), after work that moves every meter. The two
- * meters still to come in issue #15 are checked against their announced names and labels until
- * a scrape shows them.
+ * in OpenMetrics (what Prometheus asks for first), after work that moves every meter.
  */
 @Timeout(value = 120, threadMode = ThreadMode.SEPARATE_THREAD)
 class MonitoringScrapeTests {
-
-	/** Meters the rules and dashboard use before reqctx exports them: their names and labels. */
-	private static final Map<String, Set<String>> COMING = Map.of("reqctx_cancel_stragglers_total", Set.of("operation"),
-			"reqctx_operations_unbound_total", Set.of("operation"));
 
 	/** Labels Prometheus adds to every series it scrapes. */
 	private static final Set<String> TARGET_LABELS = Set.of("job", "instance");
@@ -65,7 +57,8 @@ class MonitoringScrapeTests {
 					"management.endpoints.web.exposure.include=prometheus",
 					"spring.http.clients.imperative.factory=jdk", "spring.http.clients.read-timeout=10s",
 					"spring.datasource.url=jdbc:h2:mem:scraped;DB_CLOSE_DELAY=-1",
-					"spring.sql.init.schema-locations=classpath:dev/reqctx/monitoring/schema.sql")
+					"spring.sql.init.schema-locations=classpath:dev/reqctx/monitoring/schema.sql",
+					"reqctx.cancel.straggler-after=100ms")
 			.run();
 		TestHttp http = new TestHttp(((WebServerApplicationContext) application).getWebServer().getPort());
 		assertThat(http.get("/m/ok").status()).isEqualTo(200);
@@ -75,6 +68,8 @@ class MonitoringScrapeTests {
 		Response call = http.get("/m/call", "Request-Timeout-Ms", "300");
 		assertThat(call.status()).as("%s", call).isEqualTo(504);
 		assertThat(http.get("/m/orphan", "Request-Timeout-Ms", "5000").status()).isEqualTo(200);
+		assertThat(http.get("/m/stubborn", "Request-Timeout-Ms", "300").status()).isEqualTo(504);
+		assertThat(http.get("/m/unbound").status()).isEqualTo(200);
 		// Meters move when the work has ended, which can be just after the answer.
 		await("every meter moved").atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(200)).until(() -> {
 			Scrape scrape = scrape(http, TEXT);
@@ -84,7 +79,9 @@ class MonitoringScrapeTests {
 					&& scrape.has("reqctx_budget_remaining_milliseconds_bucket", "operation", "task")
 					&& scrape.has("reqctx_work_seconds_count", "kind", "JOB", "outcome", "COMPLETED")
 					&& scrape.has("reqctx_budget_invalid_total", "reason", "malformed")
-					&& scrape.sum("reqctx_tasks_orphaned_total") >= 1;
+					&& scrape.sum("reqctx_tasks_orphaned_total") >= 1
+					&& scrape.has("reqctx_cancel_stragglers_total", "operation", "task")
+					&& scrape.has("reqctx_operations_unbound_total", "operation", "jdbc");
 		});
 		scrapes = List.of(scrape(http, TEXT), scrape(http, OPENMETRICS));
 		assertThat(scrapes.get(0).format()).startsWith("text/plain");
@@ -104,7 +101,7 @@ class MonitoringScrapeTests {
 			List<String> unknown = new ArrayList<>();
 			for (Query query : queries()) {
 				for (Selector selector : Promql.selectors(query.expr())) {
-					if (!scrape.has(selector.metric()) && !COMING.containsKey(selector.metric())) {
+					if (!scrape.has(selector.metric())) {
 						unknown.add(selector.metric() + " in " + query.where());
 					}
 				}
@@ -160,8 +157,7 @@ class MonitoringScrapeTests {
 						Set<String> known = switch (matcher.label()) {
 							case "outcome", "cause" -> outcomes;
 							case "kind" -> kinds;
-							default -> COMING.containsKey(selector.metric()) && !scrape.has(selector.metric())
-									? scrape.values(null, matcher.label()) : scrape.values(selector.metric(), matcher.label());
+							default -> scrape.values(selector.metric(), matcher.label());
 						};
 						for (String value : matcher.literalValues()) {
 							if (!known.contains(value)) {
@@ -184,7 +180,9 @@ class MonitoringScrapeTests {
 			.flatMap((query) -> Promql.selectors(query.expr()).stream())
 			.map((selector) -> family(selector.metric()))
 			.collect(Collectors.toSet());
-		Set<String> exported = Stream.concat(scrapes.get(0).names("reqctx_").stream(), COMING.keySet().stream())
+		Set<String> exported = scrapes.get(0)
+			.names("reqctx_")
+			.stream()
 			.map(MonitoringScrapeTests::family)
 			.collect(Collectors.toCollection(TreeSet::new));
 		assertThat(shown).as("meters shown").containsAll(exported);
@@ -214,7 +212,7 @@ class MonitoringScrapeTests {
 
 	private static Set<String> labels(Scrape scrape, String metric) {
 		Set<String> labels = new TreeSet<>(TARGET_LABELS);
-		labels.addAll(scrape.has(metric) ? scrape.labels(metric) : COMING.getOrDefault(metric, Set.of()));
+		labels.addAll(scrape.labels(metric));
 		return labels;
 	}
 

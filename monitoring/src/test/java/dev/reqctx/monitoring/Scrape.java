@@ -98,14 +98,14 @@ final class Scrape {
 	}
 
 	/**
-	 * Returns the values a label takes on the samples with this name, or on every sample.
-	 * @param name the sample name, {@code null} for every sample
+	 * Returns the values a label takes on the samples with this name.
+	 * @param name the sample name
 	 * @param label the label name
 	 * @return its values, sorted
 	 */
 	Set<String> values(String name, String label) {
 		return this.samples.stream()
-			.filter((sample) -> name == null || sample.name().equals(name))
+			.filter((sample) -> sample.name().equals(name))
 			.map((sample) -> sample.labels().get(label))
 			.filter((value) -> value != null)
 			.collect(Collectors.toCollection(TreeSet::new));

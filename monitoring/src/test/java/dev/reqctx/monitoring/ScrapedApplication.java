@@ -1,9 +1,13 @@
 package dev.reqctx.monitoring;
 
+import java.time.Duration;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 
 import dev.reqctx.RequestContext;
 import dev.reqctx.testsupport.AwaitCancel;
+import jakarta.annotation.PreDestroy;
 import jakarta.servlet.http.HttpServletRequest;
 
 import org.springframework.boot.SpringBootConfiguration;
@@ -24,7 +28,8 @@ import org.springframework.web.client.RestClient;
  * An application whose work moves every reqctx meter, so that a scrape of its
  * {@code /actuator/prometheus} shows each metric family and label the rules and the dashboard
  * use: SQL under a deadline and cut off at it, an outbound call aborted at it, a task that
- * outlives its request, a scheduled job.
+ * outlives its request, a task that ignores its cancel (a straggler), SQL on a thread reqctx does
+ * not know (a broken chain), a scheduled job.
  */
 @SpringBootConfiguration
 @EnableAutoConfiguration
@@ -42,6 +47,9 @@ class ScrapedApplication {
 		private final Worker worker;
 
 		private final RestClient client;
+
+		/** A pool reqctx does not wrap: what runs on it has no context. */
+		private final ExecutorService raw = Executors.newSingleThreadExecutor((task) -> new Thread(task, "raw-pool"));
 
 		Endpoints(JdbcClient jdbc, Worker worker, RestClient.Builder client) {
 			this.jdbc = jdbc;
@@ -84,6 +92,26 @@ class ScrapedApplication {
 			return "left a task behind";
 		}
 
+		/** Starts a task that ignores its cancel for a second, then waits for its own deadline. */
+		@GetMapping("/stubborn")
+		String stubborn() throws InterruptedException {
+			this.worker.ignoreTheCancelFor(Duration.ofSeconds(1));
+			AwaitCancel.thenThrow(RequestContext.current());
+			return "not cancelled";
+		}
+
+		/** Runs its SQL on the raw pool, where the request's context does not follow. */
+		@GetMapping("/unbound")
+		String unbound() throws Exception {
+			return String.valueOf(this.raw.submit(() -> this.jdbc.sql("SELECT 1").query(Integer.class).single())
+				.get(10, TimeUnit.SECONDS));
+		}
+
+		@PreDestroy
+		void stop() {
+			this.raw.shutdownNow();
+		}
+
 	}
 
 	@Component
@@ -96,6 +124,20 @@ class ScrapedApplication {
 			}
 			catch (InterruptedException ex) {
 				Thread.currentThread().interrupt();
+			}
+		}
+
+		/** Keeps running when cancelled, as code that swallows interrupts does. */
+		@Async
+		public void ignoreTheCancelFor(Duration duration) {
+			long end = System.nanoTime() + duration.toNanos();
+			while (System.nanoTime() - end < 0) {
+				try {
+					Thread.sleep(10);
+				}
+				catch (InterruptedException ex) {
+					// Swallowed on purpose: this task is the straggler.
+				}
 			}
 		}
 
