@@ -14,7 +14,9 @@ import dev.reqctx.spi.Contexts;
 import org.jspecify.annotations.Nullable;
 
 import org.springframework.beans.factory.DisposableBean;
+import org.springframework.context.ApplicationListener;
 import org.springframework.context.SmartLifecycle;
+import org.springframework.context.event.ContextClosedEvent;
 
 /**
  * Ends in-flight work cleanly when the application shuts down. When the context starts to
@@ -25,7 +27,7 @@ import org.springframework.context.SmartLifecycle;
  * when the grace period ends. Whatever is still live when the context is destroyed is cancelled
  * then. With an immediate (not graceful) shutdown, in-flight work is cancelled at once.
  */
-final class ShutdownDrain implements SmartLifecycle, DisposableBean {
+final class ShutdownDrain implements SmartLifecycle, DisposableBean, ApplicationListener<ContextClosedEvent> {
 
 	private static final Logger LOGGER = System.getLogger(ShutdownDrain.class.getName());
 
@@ -39,6 +41,13 @@ final class ShutdownDrain implements SmartLifecycle, DisposableBean {
 	private final Duration margin;
 
 	private volatile boolean running;
+
+	/**
+	 * Set when the context starts to close. A context can also be stopped and started again
+	 * without closing (Spring's test framework pauses cached contexts that way): that is no
+	 * shutdown, and in-flight work must not be cancelled for it.
+	 */
+	private volatile boolean closing;
 
 	/** Fires the cancellation at its deadline, on reqctx's deadline timer. */
 	private volatile @Nullable CancellableContext timer;
@@ -56,13 +65,26 @@ final class ShutdownDrain implements SmartLifecycle, DisposableBean {
 	}
 
 	@Override
+	public void onApplicationEvent(ContextClosedEvent event) {
+		this.closing = true;
+	}
+
+	@Override
 	public void start() {
 		this.running = true;
+		CancellableContext timer = this.timer;
+		if (timer != null) {
+			timer.close(); // started again: whatever stopped it was not a shutdown
+			this.timer = null;
+		}
 	}
 
 	@Override
 	public void stop() {
 		this.running = false;
+		if (!this.closing) {
+			return; // stopped, not closing: a pause, not a shutdown
+		}
 		Duration grace = this.grace;
 		if (grace == null) {
 			cancelLive("the shutdown is immediate (server.shutdown=immediate)");
