@@ -283,8 +283,8 @@ public final class CancellableContext extends RequestContext implements AutoClos
 			link.unlink();
 		}
 		CancellationHistory history = null;
-		if (this.parent == null && this.kind.isRoot() && (list != null || cause.isFailure())) {
-			CancellationHistory h = this.runtime.extension(CancellationHistory.class);
+		if (this.parent == null && this.kind.isRoot() && (cause.isFailure() || stopsWork(list))) {
+			CancellationHistory h = this.runtime.cancellationHistory;
 			if (h != null && h.enter(this, cause)) {
 				history = h;
 			}
@@ -298,6 +298,20 @@ public final class CancellableContext extends RequestContext implements AutoClos
 			}
 		}
 		return true;
+	}
+
+	/**
+	 * Whether completing with these nodes stops work worth recording (an operation or a child);
+	 * listeners alone, as every request has, are not. Keeps a normal completion free of the
+	 * record's bookkeeping.
+	 */
+	private static boolean stopsWork(CancelNode list) {
+		for (CancelNode node = list; node != null; node = node.next) {
+			if (!(node instanceof ListenerNode)) {
+				return true;
+			}
+		}
+		return false;
 	}
 
 	private void fireAll(CancelNode list, CancellationCause cause) {

@@ -4,6 +4,8 @@ import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
 
+import dev.reqctx.spi.CancellationHistory;
+
 import dev.reqctx.spi.OrphanHistory;
 
 /**
@@ -34,6 +36,9 @@ public final class ContextRuntime {
 	private final OrphanHistory orphans;
 
 	final ContextDiagnostics diagnostics;
+
+	/** The cancellation record, read at every root's cancel: a field, not a map lookup. */
+	volatile CancellationHistory cancellationHistory;
 
 	/** Per-runtime state of integrations (the task wrapper's settings), by type. */
 	private final ConcurrentMap<Class<?>, Object> extensions = new ConcurrentHashMap<>();
@@ -119,6 +124,9 @@ public final class ContextRuntime {
 
 	<T> void setExtension(Class<T> type, T value) {
 		this.extensions.put(type, value);
+		if (type == CancellationHistory.class) {
+			this.cancellationHistory = (CancellationHistory) value;
+		}
 	}
 
 	@Override
