@@ -30,8 +30,10 @@ import dev.reqctx.spi.ThreadContextBinder;
  * }
  * </pre>
  *
- * <p>A unit of work is not thread-safe: start and close it on one thread. To hand parts of it
- * to other threads, use {@code context().wrap(...)} or the executors reqctx wraps.
+ * <p>Start and close a unit of work on one thread. Closed on another thread, it still ends (its
+ * context is completed and leaves the live tree) but the starting thread keeps it bound until
+ * it closes it too, since thread state can only be put back by its own thread. To hand parts of
+ * it to other threads, use {@code context().wrap(...)} or the executors reqctx wraps.
  */
 public final class UnitOfWork implements AutoCloseable {
 
@@ -43,7 +45,13 @@ public final class UnitOfWork implements AutoCloseable {
 
 	private final ThreadContextBinder.Restore restore;
 
-	private boolean closed;
+	private final Thread owner = Thread.currentThread();
+
+	/** Whether the thread state bound at start was put back. */
+	private boolean unbound;
+
+	/** Whether the work was completed and left the live tree. */
+	private volatile boolean completed;
 
 	private UnitOfWork(CancellableContext context, String name) {
 		this.context = context;
@@ -74,31 +82,38 @@ public final class UnitOfWork implements AutoCloseable {
 	 * Ends the unit of work: restores the context bound before {@link Builder#start()},
 	 * completes the unit's context (its leftover children are cancelled with
 	 * {@link CancellationCause#COMPLETED}, unfinished tasks reported as orphans) and removes it
-	 * from the live tree. Closing twice does nothing the second time.
+	 * from the live tree. Closing twice does nothing the second time. On a thread other than the
+	 * one that started it, only the completion happens; the starting thread's binding stays until
+	 * that thread closes it.
 	 */
 	@Override
 	public void close() {
-		if (this.closed) {
+		if (!this.unbound && Thread.currentThread() == this.owner) {
+			// The thread state is put back only on the thread that bound it; closed elsewhere,
+			// the work still ends, and the owner's own close unbinds it later.
+			this.unbound = true;
+			try {
+				this.restore.close();
+			}
+			finally {
+				this.scope.close();
+			}
+		}
+		if (this.completed) {
 			return;
 		}
-		this.closed = true;
-		try {
-			this.restore.close();
-			this.scope.close();
-		}
-		finally {
-			CancellationCause cause = this.context.cause();
-			this.context.cancel(CancellationCause.COMPLETED);
-			ContextRuntime runtime = this.context.runtime;
-			runtime.live().unregister(this.context);
-			ContextObserver observer = runtime.extension(ContextObserver.class);
-			if (observer != null) {
-				try {
-					observer.workFinished(this.context, this.name, (cause != null) ? cause : CancellationCause.COMPLETED);
-				}
-				catch (RuntimeException ex) {
-					runtime.diagnostics.listenerFailed(this.context, ex);
-				}
+		this.completed = true;
+		CancellationCause cause = this.context.cause();
+		this.context.cancel(CancellationCause.COMPLETED);
+		ContextRuntime runtime = this.context.runtime;
+		runtime.live().unregister(this.context);
+		ContextObserver observer = runtime.extension(ContextObserver.class);
+		if (observer != null) {
+			try {
+				observer.workFinished(this.context, this.name, (cause != null) ? cause : CancellationCause.COMPLETED);
+			}
+			catch (RuntimeException ex) {
+				runtime.diagnostics.listenerFailed(this.context, ex);
 			}
 		}
 	}

@@ -122,6 +122,21 @@ class UnitOfWorkTests {
 	}
 
 	@Test
+	void closedOnAnotherThreadItEndsButOnlyItsOwnThreadUnbindsIt() throws Exception {
+		UnitOfWork work = this.runtime.work("handed-over").start();
+		CancellableContext ctx = work.context();
+		Thread closer = new Thread(work::close);
+		closer.start();
+		closer.join(10_000);
+		assertThat(ctx.cause()).as("the work ended").isEqualTo(CancellationCause.COMPLETED);
+		assertThat(this.runtime.live().find(ctx.id())).isNull();
+		assertThat(RequestContext.current().id()).as("this thread's binding was not touched from there")
+			.isEqualTo(ctx.id());
+		work.close();
+		assertThat(Scope.isAnyBound()).isFalse();
+	}
+
+	@Test
 	void refusesKindsThatAreNotRoots() {
 		assertThatIllegalArgumentException().isThrownBy(() -> this.runtime.work("x").kind(ContextKind.TASK))
 			.withMessageContaining("TASK is not a root kind");
