@@ -21,7 +21,6 @@ import dev.reqctx.spi.OrphanHistory;
 import org.junit.jupiter.api.extension.AfterEachCallback;
 import org.junit.jupiter.api.extension.BeforeEachCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
-import org.junit.platform.commons.support.AnnotationSupport;
 
 /**
  * The extension behind {@link NoContextLeaks}; register it directly to choose the grace period
@@ -100,12 +99,7 @@ public class ContextLeakExtension implements BeforeEachCallback, AfterEachCallba
 		if (this.grace != null) {
 			return this.grace;
 		}
-		Optional<NoContextLeaks> annotation = context.getTestMethod()
-			.flatMap((method) -> AnnotationSupport.findAnnotation(method, NoContextLeaks.class));
-		for (Class<?> type = context.getTestClass().orElse(null); annotation.isEmpty() && type != null;
-				type = type.getEnclosingClass()) {
-			annotation = AnnotationSupport.findAnnotation(type, NoContextLeaks.class);
-		}
+		Optional<NoContextLeaks> annotation = TestAnnotations.find(context, NoContextLeaks.class);
 		return Duration.ofMillis(annotation.map(NoContextLeaks::graceMillis).orElse(2000L));
 	}
 

@@ -1,6 +1,5 @@
 package dev.reqctx.test;
 
-import java.lang.reflect.AnnotatedElement;
 import java.lang.reflect.Method;
 import java.time.Duration;
 import java.util.Optional;
@@ -14,7 +13,6 @@ import org.junit.jupiter.api.extension.InvocationInterceptor;
 import org.junit.jupiter.api.extension.ParameterContext;
 import org.junit.jupiter.api.extension.ParameterResolver;
 import org.junit.jupiter.api.extension.ReflectiveInvocationContext;
-import org.junit.platform.commons.support.AnnotationSupport;
 
 /**
  * The extension behind {@link WithDeadline}: starts a unit of work with the annotation's
@@ -90,19 +88,7 @@ public class DeadlineExtension implements InvocationInterceptor, ParameterResolv
 	}
 
 	private static Optional<WithDeadline> findAnnotation(ExtensionContext context) {
-		Optional<WithDeadline> onMethod = context.getTestMethod()
-			.flatMap((method) -> AnnotationSupport.findAnnotation(method, WithDeadline.class));
-		if (onMethod.isPresent()) {
-			return onMethod;
-		}
-		for (Class<?> type = context.getTestClass().orElse(null); type != null; type = type.getEnclosingClass()) {
-			Optional<WithDeadline> found = AnnotationSupport.findAnnotation((AnnotatedElement) type,
-					WithDeadline.class);
-			if (found.isPresent()) {
-				return found;
-			}
-		}
-		return Optional.empty();
+		return TestAnnotations.find(context, WithDeadline.class);
 	}
 
 }
