@@ -71,6 +71,22 @@ public final class LiveContexts {
 	}
 
 	/**
+	 * Returns whether no context is registered; stops at the first stripe that holds one, so it
+	 * is cheaper than {@code size() == 0} while requests are in flight.
+	 * @return {@code true} if nothing is in flight
+	 */
+	public boolean isEmpty() {
+		for (Stripe stripe : this.table) {
+			synchronized (stripe) {
+				if (stripe.size > 0) {
+					return false;
+				}
+			}
+		}
+		return true;
+	}
+
+	/**
 	 * Returns the number of registered contexts.
 	 * @return the count
 	 */

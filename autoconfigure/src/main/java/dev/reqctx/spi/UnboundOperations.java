@@ -77,7 +77,7 @@ public final class UnboundOperations {
 	 * @param operation the operation's kind, {@code "jdbc"} or {@code "http"}
 	 */
 	public void check(String operation) {
-		if (this.runtime == null || Scope.isAnyBound() || this.runtime.live().size() == 0) {
+		if (this.runtime == null || Scope.isAnyBound() || this.runtime.live().isEmpty()) {
 			return;
 		}
 		String callSite = WALKER.walk((frames) -> frames.filter((frame) -> !isFramework(frame.getClassName()))
