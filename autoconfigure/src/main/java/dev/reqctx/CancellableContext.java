@@ -1,5 +1,7 @@
 package dev.reqctx;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -32,6 +34,17 @@ import dev.reqctx.spi.OrphanHandler;
 public final class CancellableContext extends RequestContext implements AutoCloseable {
 
 	/** Ids start at a random point so that ids from two runs of a service rarely collide. */
+	private static final VarHandle TRANSPORT;
+
+	static {
+		try {
+			TRANSPORT = MethodHandles.lookup().findVarHandle(CancellableContext.class, "transport", Object.class);
+		}
+		catch (ReflectiveOperationException ex) {
+			throw new ExceptionInInitializerError(ex);
+		}
+	}
+
 	private static final AtomicLong IDS = new AtomicLong(ThreadLocalRandom.current().nextLong(1L << 40) << 8);
 
 	private final long id;
@@ -84,6 +97,9 @@ public final class CancellableContext extends RequestContext implements AutoClos
 
 	/** The thread currently running this context's work, for the live tree. */
 	private volatile Thread thread;
+
+	/** What a root came in over (the servlet request), read by a watcher on another thread. */
+	private Object transport;
 
 	private String idString;
 
@@ -505,6 +521,14 @@ public final class CancellableContext extends RequestContext implements AutoClos
 
 	void runningOn(Thread thread) {
 		this.thread = thread;
+	}
+
+	void transport(Object transport) {
+		TRANSPORT.setRelease(this, transport);
+	}
+
+	Object transport() {
+		return TRANSPORT.getAcquire(this);
 	}
 
 	ContextTree snapshot() {

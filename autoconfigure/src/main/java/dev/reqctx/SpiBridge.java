@@ -92,6 +92,16 @@ final class SpiBridge extends CoreBridge {
 	}
 
 	@Override
+	protected void transport(CancellableContext context, Object transport) {
+		context.transport(transport);
+	}
+
+	@Override
+	protected Object transport(CancellableContext context) {
+		return context.transport();
+	}
+
+	@Override
 	protected long startNanos(CancellableContext context) {
 		return context.startNanos();
 	}

@@ -99,9 +99,11 @@ class ArchitectureTests {
 	void theWebIntegrationDependsOnTheCoreServletAndSpringWebOnly() {
 		// Spring MVC's own context and beans: the exception resolver hands cancellations to the
 		// application's handlers and messages.
+		// Tomcat's connector and coyote: the client-gone detector finds a request's connection.
 		integration("dev.reqctx.web..", "jakarta.servlet..", "org.springframework.web..",
 				"org.springframework.http..", "org.springframework.core..", "org.springframework.util..",
-				"org.springframework.context..", "org.springframework.beans..");
+				"org.springframework.context..", "org.springframework.beans..", "org.apache.catalina.connector..",
+				"org.apache.coyote..", "org.apache.tomcat.util.net..");
 	}
 
 	@Test

@@ -231,6 +231,13 @@ public class ReqctxProperties implements InitializingBean {
 		private boolean acceptEnvoyTimeout = true;
 
 		/**
+		 * Whether to cancel a request with CLIENT_GONE when its client closes the connection
+		 * while a blocking handler still runs (Tomcat's NIO connector, HTTP/1.1 and HTTP/2).
+		 * Requests that finish within 50 ms are never watched.
+		 */
+		private boolean detectClientGone = true;
+
+		/**
 		 * Whether to answer 400 to a request with a malformed budget header, instead of
 		 * ignoring the header (and counting it).
 		 */
@@ -309,6 +316,14 @@ public class ReqctxProperties implements InitializingBean {
 
 		public void setAcceptEnvoyTimeout(boolean acceptEnvoyTimeout) {
 			this.acceptEnvoyTimeout = acceptEnvoyTimeout;
+		}
+
+		public boolean isDetectClientGone() {
+			return this.detectClientGone;
+		}
+
+		public void setDetectClientGone(boolean detectClientGone) {
+			this.detectClientGone = detectClientGone;
 		}
 
 		public boolean isRejectInvalidBudget() {

@@ -5,6 +5,7 @@ import java.util.List;
 import dev.reqctx.ContextRuntime;
 import dev.reqctx.spi.ContextObserver;
 import dev.reqctx.spi.ThreadContextBinder;
+import dev.reqctx.web.ClientGoneDetector;
 import dev.reqctx.web.ContextCallableInterceptor;
 import dev.reqctx.web.ContextCancelledExceptionResolver;
 import dev.reqctx.web.PropagatedHeaders;
@@ -78,6 +79,19 @@ public final class ReqctxWebAutoConfiguration {
 				}
 
 			};
+		}
+
+	}
+
+	@Configuration(proxyBeanMethods = false)
+	@ConditionalOnClass(name = "org.apache.catalina.connector.RequestFacade")
+	@ConditionalOnBooleanProperty(name = "reqctx.web.detect-client-gone", matchIfMissing = true)
+	static class ClientGoneConfiguration {
+
+		@Bean
+		@ConditionalOnMissingBean
+		ClientGoneDetector reqctxClientGoneDetector(ContextRuntime runtime) {
+			return new ClientGoneDetector(runtime, ClientGoneDetector.DEFAULT_INTERVAL);
 		}
 
 	}

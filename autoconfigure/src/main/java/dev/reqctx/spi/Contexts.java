@@ -192,6 +192,26 @@ public final class Contexts {
 	}
 
 	/**
+	 * Records what a root came in over (the servlet request), for detectors that watch the
+	 * connection while the work runs, on another thread. The write is cheap (no fence); a
+	 * watcher that reads it later sees it, or sees {@code null} and looks again.
+	 * @param context the root
+	 * @param transport the inbound request or call, or {@code null}
+	 */
+	public static void transport(CancellableContext context, Object transport) {
+		CORE.transport(context, transport);
+	}
+
+	/**
+	 * Returns what {@link #transport(CancellableContext, Object)} recorded.
+	 * @param context the root
+	 * @return the inbound request or call, or {@code null}
+	 */
+	public static Object transport(CancellableContext context) {
+		return CORE.transport(context);
+	}
+
+	/**
 	 * Returns when a context was created, as a {@link System#nanoTime()} value.
 	 * @param context the context
 	 * @return the start time

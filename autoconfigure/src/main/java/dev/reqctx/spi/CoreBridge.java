@@ -81,6 +81,10 @@ public abstract class CoreBridge {
 
 	protected abstract Thread thread(CancellableContext context);
 
+	protected abstract void transport(CancellableContext context, Object transport);
+
+	protected abstract Object transport(CancellableContext context);
+
 	protected abstract long startNanos(CancellableContext context);
 
 	protected abstract Object label(CancellableContext context);

@@ -1,11 +1,13 @@
 package dev.reqctx.autoconfigure;
 
+import dev.reqctx.web.ClientGoneDetector;
 import dev.reqctx.web.ContextCancelledExceptionResolver;
 import dev.reqctx.web.RequestContextFilter;
 import jakarta.servlet.DispatcherType;
 import org.junit.jupiter.api.Test;
 
 import org.springframework.boot.autoconfigure.AutoConfigurations;
+import org.springframework.boot.test.context.FilteredClassLoader;
 import org.springframework.boot.test.context.runner.WebApplicationContextRunner;
 import org.springframework.boot.web.servlet.FilterRegistrationBean;
 import org.springframework.core.Ordered;
@@ -33,6 +35,17 @@ class ReqctxWebAutoConfigurationTests {
 					DispatcherType.ASYNC);
 			assertThat(context).hasSingleBean(ContextCancelledExceptionResolver.class);
 		});
+	}
+
+	@Test
+	void detectsClientsThatGoAwayOnTomcatUnlessSwitchedOff() {
+		this.runner.run((context) -> assertThat(context).getBean(ClientGoneDetector.class)
+			.satisfies((detector) -> assertThat(detector.isSupported()).as("this Tomcat's internals are found").isTrue()));
+		this.runner.withPropertyValues("reqctx.web.detect-client-gone=false")
+			.run((context) -> assertThat(context).doesNotHaveBean(ClientGoneDetector.class));
+		this.runner.withClassLoader(new FilteredClassLoader("org.apache.catalina"))
+			.run((context) -> assertThat(context).hasBean("reqctxFilterRegistration")
+				.doesNotHaveBean(ClientGoneDetector.class));
 	}
 
 	@Test
