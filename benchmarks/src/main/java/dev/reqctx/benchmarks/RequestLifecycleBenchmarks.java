@@ -17,6 +17,8 @@ import dev.reqctx.spi.CancellationHistory;
 import dev.reqctx.spi.ContextObserver;
 import dev.reqctx.spi.Contexts;
 import dev.reqctx.spi.RequestInfo;
+import dev.reqctx.spi.ThreadContextBinder;
+import dev.reqctx.web.ClientGoneDetector;
 import dev.reqctx.web.RequestContextFilter;
 import dev.reqctx.web.RequestContextFilterSettings;
 import jakarta.servlet.FilterChain;
@@ -62,6 +64,10 @@ public class RequestLifecycleBenchmarks {
 
 	private RequestContextFilter filter;
 
+	private ClientGoneDetector detector;
+
+	private RequestContextFilter clientGoneFilter;
+
 	private MockHttpServletRequest request;
 
 	private MockHttpServletRequest bareRequest;
@@ -84,6 +90,11 @@ public class RequestLifecycleBenchmarks {
 		Contexts.setExtension(this.runtime, CancellationHistory.class,
 				new CancellationHistory(20, Duration.ofMillis(500), () -> ContextObserver.NONE));
 		this.filter = new RequestContextFilter(RequestContextFilterSettings.defaults());
+		// The same filter with client-gone detection: its thread looks at the live requests every
+		// 50 ms while the benchmark runs (the 10,000 others are looked at and never watched).
+		this.detector = new ClientGoneDetector(this.runtime, ClientGoneDetector.DEFAULT_INTERVAL);
+		this.clientGoneFilter = new RequestContextFilter(this.runtime, RequestContextFilterSettings.defaults(),
+				ContextObserver.NONE, null, List.of(this.detector), ThreadContextBinder.NONE);
 		this.request = new MockHttpServletRequest("GET", "/orders");
 		this.request.addHeader("X-Request-Id", "bench-request-1");
 		this.request.addHeader("Request-Timeout-Ms", "2000");
@@ -93,6 +104,7 @@ public class RequestLifecycleBenchmarks {
 
 	@TearDown(Level.Trial)
 	public void tearDown() {
+		this.detector.close();
 		for (CancellableContext other : this.others) {
 			other.close();
 			Contexts.unregister(other);
@@ -119,6 +131,14 @@ public class RequestLifecycleBenchmarks {
 	public Object filter() throws IOException, ServletException {
 		this.request.removeAttribute(RequestContextFilter.CONTEXT_ATTRIBUTE);
 		this.filter.doFilter(this.request, this.response, NO_OP);
+		return this.response;
+	}
+
+	/** {@link #filter} with {@code reqctx.web.detect-client-gone} on, as Boot configures it on Tomcat. */
+	@Benchmark
+	public Object filterClientGone() throws IOException, ServletException {
+		this.request.removeAttribute(RequestContextFilter.CONTEXT_ATTRIBUTE);
+		this.clientGoneFilter.doFilter(this.request, this.response, NO_OP);
 		return this.response;
 	}
 
