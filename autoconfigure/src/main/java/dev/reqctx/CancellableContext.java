@@ -36,9 +36,12 @@ public final class CancellableContext extends RequestContext implements AutoClos
 	/** Ids start at a random point so that ids from two runs of a service rarely collide. */
 	private static final VarHandle TRANSPORT;
 
+	private static final VarHandle ID;
+
 	static {
 		try {
 			TRANSPORT = MethodHandles.lookup().findVarHandle(CancellableContext.class, "transport", Object.class);
+			ID = MethodHandles.lookup().findVarHandle(CancellableContext.class, "id", long.class);
 		}
 		catch (ReflectiveOperationException ex) {
 			throw new ExceptionInInitializerError(ex);
@@ -47,13 +50,25 @@ public final class CancellableContext extends RequestContext implements AutoClos
 
 	private static final AtomicLong IDS = new AtomicLong(ThreadLocalRandom.current().nextLong(1L << 40) << 8);
 
-	private final long id;
+	/**
+	 * Taken from {@link #IDS} the first time something asks (the live tree, the timer, an
+	 * exception): most scopes are never asked, and a shared counter is a contended write.
+	 * {@code 0} until then.
+	 */
+	private long id;
 
 	private final ContextKind kind;
 
 	private final Object label;
 
 	private final long startNanos;
+
+	/**
+	 * Whether {@link #startNanos} was read: not for a scope without a deadline of its own and
+	 * without a parent ({@code RequestContext.root().withCancel()}), which is in no live tree
+	 * and whose age nothing shows. A clock read is most of the cost of such a scope.
+	 */
+	private final boolean clocked;
 
 	private final CancellableContext parent;
 
@@ -71,7 +86,11 @@ public final class CancellableContext extends RequestContext implements AutoClos
 
 	private volatile CancellationCause cancellation;
 
-	/** Written before {@link #cancellation} (volatile), so readers of the cause see it. */
+	/**
+	 * Written before {@link #cancellation} (volatile), so readers of the cause see it. Read from
+	 * the clock for a failure of a clocked context, passed down by a cascading parent, and
+	 * {@code 0} for a completion (an exception for that measures to when it is made).
+	 */
 	private long cancelledAtNanos;
 
 	/** Head of the list of listeners, children and operations; guarded by this. */
@@ -116,12 +135,13 @@ public final class CancellableContext extends RequestContext implements AutoClos
 	private volatile CancellationHistory.Step cancelStep;
 
 	private CancellableContext(ContextRuntime runtime, RequestContext base, ContextKind kind, Object label,
-			long startNanos, Deadline ownDeadline, OrphanHandler orphanHandler, boolean survivesCompletion) {
+			long startNanos, boolean clocked, Deadline ownDeadline, OrphanHandler orphanHandler,
+			boolean survivesCompletion) {
 		super(null, base.values);
-		this.id = IDS.incrementAndGet();
 		this.kind = kind;
 		this.label = label;
 		this.startNanos = startNanos;
+		this.clocked = clocked;
 		this.parent = (runtime != null) ? null : base.scope();
 		this.runtime = (runtime != null) ? runtime : (this.parent != null) ? this.parent.runtime : ContextRuntime.global();
 		this.orphanHandler = orphanHandler;
@@ -146,8 +166,9 @@ public final class CancellableContext extends RequestContext implements AutoClos
 			throw new IllegalArgumentException("A context's deadline must use Deadline.Ticker.system(), not "
 					+ deadline.ticker());
 		}
-		CancellableContext ctx = new CancellableContext(null, base, kind, label, System.nanoTime(), deadline, null,
-				false);
+		boolean clocked = deadline != null || base.scope() != null;
+		CancellableContext ctx = new CancellableContext(null, base, kind, label, clocked ? System.nanoTime() : 0,
+				clocked, deadline, null, false);
 		ctx.start();
 		return ctx;
 	}
@@ -162,8 +183,8 @@ public final class CancellableContext extends RequestContext implements AutoClos
 			throw new IllegalArgumentException("A context's deadline must use Deadline.Ticker.system(), not "
 					+ deadline.ticker());
 		}
-		CancellableContext ctx = new CancellableContext(runtime, base, kind, label, System.nanoTime(), deadline, null,
-				false);
+		CancellableContext ctx = new CancellableContext(runtime, base, kind, label, System.nanoTime(), true, deadline,
+				null, false);
 		ctx.start();
 		return ctx;
 	}
@@ -176,7 +197,7 @@ public final class CancellableContext extends RequestContext implements AutoClos
 	static CancellableContext createWithTimeout(ContextRuntime runtime, RequestContext base, ContextKind kind,
 			Object label, long timeoutNanos) {
 		long now = System.nanoTime();
-		CancellableContext ctx = new CancellableContext(runtime, base, kind, label, now,
+		CancellableContext ctx = new CancellableContext(runtime, base, kind, label, now, true,
 				Deadline.afterNanos(now, timeoutNanos), null, false);
 		ctx.start();
 		return ctx;
@@ -184,7 +205,7 @@ public final class CancellableContext extends RequestContext implements AutoClos
 
 	static CancellableContext createTask(RequestContext base, Object label, OrphanHandler handler,
 			boolean survivesCompletion) {
-		CancellableContext ctx = new CancellableContext(null, base, ContextKind.TASK, label, System.nanoTime(),
+		CancellableContext ctx = new CancellableContext(null, base, ContextKind.TASK, label, System.nanoTime(), true,
 				null, handler, survivesCompletion);
 		ctx.start();
 		return ctx;
@@ -208,7 +229,7 @@ public final class CancellableContext extends RequestContext implements AutoClos
 	}
 
 	/** Called when the parent is cancelled; decides between cascading and orphan handling. */
-	void parentCancelled(CancellationCause cause) {
+	void parentCancelled(CancellationCause cause, long atNanos) {
 		if (cause == CancellationCause.COMPLETED && this.orphanHandler != null && !this.finished
 				&& this.cancellation == null) {
 			try {
@@ -221,7 +242,7 @@ public final class CancellableContext extends RequestContext implements AutoClos
 				return;
 			}
 		}
-		cancel(cause);
+		cancel(cause, atNanos);
 	}
 
 	private void start() {
@@ -281,12 +302,20 @@ public final class CancellableContext extends RequestContext implements AutoClos
 		if (cause == null) {
 			throw new IllegalArgumentException("cause must not be null");
 		}
+		return cancel(cause, (this.clocked && cause.isFailure()) ? System.nanoTime() : 0);
+	}
+
+	/**
+	 * Cancels with the time of the cancel already read ({@code 0} if not worth a clock read),
+	 * so that a cascade through a tree reads the clock once, at its top.
+	 */
+	private boolean cancel(CancellationCause cause, long atNanos) {
 		CancelNode list;
 		synchronized (this) {
 			if (this.cancellation != null) {
 				return false;
 			}
-			this.cancelledAtNanos = System.nanoTime();
+			this.cancelledAtNanos = atNanos;
 			this.cancellation = cause;
 			list = this.head;
 			this.head = null;
@@ -306,7 +335,7 @@ public final class CancellableContext extends RequestContext implements AutoClos
 			}
 		}
 		try {
-			fireAll(list, cause);
+			fireAll(list, cause, atNanos);
 		}
 		finally {
 			if (history != null) {
@@ -330,7 +359,7 @@ public final class CancellableContext extends RequestContext implements AutoClos
 		return false;
 	}
 
-	private void fireAll(CancelNode list, CancellationCause cause) {
+	private void fireAll(CancelNode list, CancellationCause cause, long atNanos) {
 		for (CancelNode node = list; node != null;) {
 			CancelNode next = node.next;
 			node.owner = null;
@@ -338,7 +367,12 @@ public final class CancellableContext extends RequestContext implements AutoClos
 			node.next = null;
 			if (node.claimFire()) {
 				try {
-					node.fire(cause);
+					if (node instanceof ChildLink link) {
+						link.fire(cause, atNanos);
+					}
+					else {
+						node.fire(cause);
+					}
 				}
 				catch (Throwable ex) {
 					this.runtime.diagnostics.listenerFailed(this, ex);
@@ -396,7 +430,12 @@ public final class CancellableContext extends RequestContext implements AutoClos
 
 	ContextCancelledException newCancelledException(Throwable failure) {
 		CancellationCause cause = this.cancellation;
-		return ContextCancelledException.of(id(), cause, this.cancelledAtNanos - this.startNanos, failure);
+		long elapsed = -1;
+		if (this.clocked) {
+			long at = this.cancelledAtNanos;
+			elapsed = ((at != 0) ? at : System.nanoTime()) - this.startNanos;
+		}
+		return ContextCancelledException.of(id(), cause, elapsed, failure);
 	}
 
 	Registration addListener(Runnable listener) {
@@ -477,14 +516,20 @@ public final class CancellableContext extends RequestContext implements AutoClos
 	public String id() {
 		String s = this.idString;
 		if (s == null) {
-			s = Long.toHexString(this.id);
+			s = Long.toHexString(sequence());
 			this.idString = s;
 		}
 		return s;
 	}
 
 	long sequence() {
-		return this.id;
+		long id = (long) ID.getAcquire(this);
+		if (id != 0) {
+			return id;
+		}
+		long fresh = IDS.incrementAndGet();
+		long witness = (long) ID.compareAndExchange(this, 0L, fresh);
+		return (witness == 0) ? fresh : witness;
 	}
 
 	/**
@@ -505,9 +550,13 @@ public final class CancellableContext extends RequestContext implements AutoClos
 
 	/**
 	 * Returns how long this context has existed.
-	 * @return the age in nanoseconds
+	 * @return the age in nanoseconds; {@code 0} for a scope made with {@code withCancel()} on a
+	 * context that is not cancellable (such as the root), whose start is not recorded
 	 */
 	public long ageNanos() {
+		if (!this.clocked) {
+			return 0;
+		}
 		return System.nanoTime() - this.startNanos;
 	}
 
@@ -629,10 +678,14 @@ public final class CancellableContext extends RequestContext implements AutoClos
 
 		@Override
 		void fire(CancellationCause cause) {
+			fire(cause, 0);
+		}
+
+		void fire(CancellationCause cause, long atNanos) {
 			if (this.child.kind == ContextKind.TASK && !this.child.finished) {
 				this.child.cancelStep = CancellationHistory.signalled(this.child);
 			}
-			this.child.parentCancelled(cause);
+			this.child.parentCancelled(cause, atNanos);
 		}
 
 	}

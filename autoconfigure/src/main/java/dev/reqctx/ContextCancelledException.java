@@ -47,8 +47,9 @@ public class ContextCancelledException extends RuntimeException {
 	}
 
 	private static String message(String contextId, CancellationCause cause, long elapsedNanos) {
-		return "Request context " + contextId + " was cancelled (" + cause + ") after "
-				+ TimeUnit.NANOSECONDS.toMillis(elapsedNanos) + " ms";
+		String message = "Request context " + contextId + " was cancelled (" + cause + ")";
+		return (elapsedNanos >= 0) ? message + " after " + TimeUnit.NANOSECONDS.toMillis(elapsedNanos) + " ms"
+				: message;
 	}
 
 	/**
@@ -102,10 +103,11 @@ public class ContextCancelledException extends RuntimeException {
 
 	/**
 	 * Returns how long the context had run when it was cancelled, in milliseconds.
-	 * @return the elapsed time in milliseconds
+	 * @return the elapsed time in milliseconds, negative if not known (a scope made with
+	 * {@code withCancel()} on the root records no start)
 	 */
 	public long getElapsedMillis() {
-		return TimeUnit.NANOSECONDS.toMillis(this.elapsedNanos);
+		return (this.elapsedNanos < 0) ? -1 : TimeUnit.NANOSECONDS.toMillis(this.elapsedNanos);
 	}
 
 }

@@ -440,7 +440,7 @@ class RequestContextTests {
 
 	@Test
 	void theCancelledExceptionSaysWhichContextWhyAndForHowLong() {
-		CancellableContext ctx = RequestContext.root().withCancel();
+		CancellableContext ctx = RequestContext.root().withTimeout(Duration.ofMinutes(1));
 		ctx.cancel(CancellationCause.CANCELLED);
 		ContextCancelledException ex = Contexts.cancellationException(ctx, null);
 		assertThat(ex).isNotInstanceOf(DeadlineExceededException.class);
@@ -448,6 +448,15 @@ class RequestContextTests {
 		assertThat(ex.getContextId()).isEqualTo(ctx.id());
 		assertThat(ex.getCancellationCause()).isEqualTo(CancellationCause.CANCELLED);
 		assertThat(ContextCancelledException.findIn(new RuntimeException(new IllegalStateException(ex)))).isSameAs(ex);
+		// A scope on the root without a deadline records no start (a clock read is most of its
+		// cost), so its exception says no duration; one under a cancellable parent does.
+		CancellableContext scope = RequestContext.root().withCancel();
+		scope.cancel();
+		ContextCancelledException unclocked = Contexts.cancellationException(scope, null);
+		assertThat(unclocked.getMessage()).isEqualTo("Request context " + scope.id() + " was cancelled (CANCELLED)");
+		assertThat(unclocked.getElapsedMillis()).isNegative();
+		CancellableContext child = ctx.withCancel();
+		assertThat(Contexts.cancellationException(child, null).getMessage()).matches(".* after \\d+ ms");
 	}
 
 	@Test
