@@ -48,7 +48,8 @@ import io.grpc.Status;
  * callback only: the server's executor threads never keep it;
  * <li>it is cancelled with {@link CancellationCause#CLIENT_GONE} the moment the client cancels
  * the call or its connection breaks, and with {@link CancellationCause#DEADLINE_EXCEEDED} when the
- * deadline passes, while the handler is still running: gRPC reports both through the call's
+ * deadline passes (or the client resets the stream within 100 ms of it: its own deadline, the
+ * same budget, started earlier), while the handler is still running: gRPC reports both through the call's
  * {@link Context}, whose listener runs off the call's serialized executor, not through
  * {@code onCancel}, which waits for the handler to return. SQL, outbound HTTP and outbound gRPC
  * the handler started are stopped with it;
@@ -78,6 +79,9 @@ public final class ContextServerInterceptor implements ServerInterceptor {
 			Metadata.ASCII_STRING_MARSHALLER);
 
 	private static final int MAX_REQUEST_ID_LENGTH = 128;
+
+	/** How long before the inbound deadline a client's reset still counts as the deadline's. */
+	private static final long DEADLINE_SLACK_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
 
 	private final ContextRuntime runtime;
 
@@ -281,8 +285,11 @@ public final class ContextServerInterceptor implements ServerInterceptor {
 				return; // the handler or a cancel answered first: the end of the stream follows
 			}
 			Deadline deadline = this.grpcContext.getDeadline();
+			// A client resets the stream when its own deadline passes, which is the same budget as
+			// the server's but started earlier by the time the call took to arrive: a reset that
+			// comes that close to the deadline is the deadline's.
 			boolean expired = this.grpcContext.cancellationCause() instanceof TimeoutException
-					|| (deadline != null && deadline.isExpired());
+					|| (deadline != null && deadline.timeRemaining(TimeUnit.NANOSECONDS) <= DEADLINE_SLACK_NANOS);
 			this.context.cancel(expired ? CancellationCause.DEADLINE_EXCEEDED : CancellationCause.CLIENT_GONE);
 		}
 

@@ -316,8 +316,9 @@ class GrpcInterceptorsTests {
 	@Test
 	void noContextIsLeftBoundOnTheServersExecutorThreads() throws Exception {
 		for (int i = 0; i < 8; i++) {
-			ClientCalls.blockingUnaryCall(channel, RUN, CallOptions.DEFAULT.withDeadlineAfter(5, TimeUnit.SECONDS),
-					"deadline");
+			String reply = ClientCalls.blockingUnaryCall(channel, RUN,
+					CallOptions.DEFAULT.withDeadlineAfter(5, TimeUnit.SECONDS), "deadline");
+			assertThat(parse(reply).get("reqctx")).as("the handler ran in a context: %s", reply).isPositive();
 		}
 		await().atMost(Duration.ofSeconds(5)).until(() -> runtime.live().isEmpty());
 		// One task per pool thread, held at a barrier so that each thread runs one.
