@@ -69,6 +69,9 @@ public final class ContextClientInterceptor implements ClientInterceptor {
 	/** The kind of the operations this interceptor opens, and of the meters it reports. */
 	public static final String OPERATION_KIND = "grpc";
 
+	/** How long a closed call waits for its context's cancel to reach its operation, at most. */
+	private static final long CANCEL_ACTION_WAIT_NANOS = TimeUnit.MILLISECONDS.toNanos(20);
+
 	private final ContextObserver observer;
 
 	private final UnboundOperations unbound;
@@ -262,6 +265,7 @@ public final class ContextClientInterceptor implements ClientInterceptor {
 		private Status closed(Status status) {
 			Operation op = this.operation.getAndSet(ENDED);
 			if (op != null && op != ENDED) {
+				awaitCancelAction(op);
 				op.remove();
 			}
 			if (status.isOk()) {
@@ -281,6 +285,23 @@ public final class ContextClientInterceptor implements ClientInterceptor {
 						System.nanoTime() - op.cancelSignalNanos());
 			}
 			return GrpcStatuses.of(cancelled);
+		}
+
+		/**
+		 * When the call closed as its context was being cancelled (gRPC's own deadline fires at
+		 * the context's), waits briefly for the cancel to reach this call's operation, which the
+		 * cancelling thread is about to do: removing the operation first would leave the cancel
+		 * record with a step that never returns, reported as a straggler, and the cancel out of
+		 * the meters.
+		 */
+		private void awaitCancelAction(Operation op) {
+			if (!this.context.isCancelled() || op.wasCancelled()) {
+				return;
+			}
+			long giveUpAt = System.nanoTime() + CANCEL_ACTION_WAIT_NANOS;
+			while (!op.wasCancelled() && System.nanoTime() - giveUpAt < 0) {
+				Thread.onSpinWait();
+			}
 		}
 
 		/** Delivers the call's events with the caller's context bound. */
