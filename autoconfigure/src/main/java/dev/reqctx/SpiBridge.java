@@ -35,6 +35,9 @@ final class SpiBridge extends CoreBridge {
 			Object label, long timeoutNanos) {
 		Objects.requireNonNull(runtime, "runtime must not be null");
 		Objects.requireNonNull(kind, "kind must not be null");
+		if (timeoutNanos == Long.MAX_VALUE) {
+			return CancellableContext.createRoot(runtime, values, kind, label, null);
+		}
 		return CancellableContext.createWithTimeout(runtime, values, kind, label, timeoutNanos);
 	}
 

@@ -27,7 +27,7 @@ class ArchitectureTests {
 
 	private static final String[] INTEGRATIONS = { "dev.reqctx.web..", "dev.reqctx.jdbc..", "dev.reqctx.http..",
 			"dev.reqctx.task..", "dev.reqctx.actuate..", "dev.reqctx.logging..", "dev.reqctx.tracing..",
-			"dev.reqctx.work.." };
+			"dev.reqctx.work..", "dev.reqctx.grpc.." };
 
 	private static JavaClasses library;
 
@@ -82,6 +82,11 @@ class ArchitectureTests {
 		integration("dev.reqctx.http..", "org.springframework.http..", "org.springframework.web.client..",
 				"org.springframework.boot.http.client..", "org.springframework.util..", "org.apache.hc..",
 				"org.eclipse.jetty..", "reactor..", "io.netty..");
+	}
+
+	@Test
+	void theGrpcIntegrationDependsOnTheCoreAndGrpcApiOnly() {
+		integration("dev.reqctx.grpc..", "io.grpc..");
 	}
 
 	@Test

@@ -60,6 +60,8 @@ public class ReqctxProperties implements InitializingBean {
 
 	private final Metrics metrics = new Metrics();
 
+	private final Grpc grpc = new Grpc();
+
 	public boolean isEnabled() {
 		return this.enabled;
 	}
@@ -122,6 +124,60 @@ public class ReqctxProperties implements InitializingBean {
 
 	public Tracing getTracing() {
 		return this.tracing;
+	}
+
+	public Grpc getGrpc() {
+		return this.grpc;
+	}
+
+	/**
+	 * gRPC: inbound calls get a context, outbound calls are bounded by the caller's.
+	 */
+	public static class Grpc {
+
+		/**
+		 * Whether gRPC calls are covered: each inbound call gets a context from its deadline,
+		 * and outbound calls get the caller's remaining budget as their deadline and are
+		 * cancelled with it (global interceptors of Spring gRPC's server and channels).
+		 */
+		private boolean enabled = true;
+
+		private final Server server = new Server();
+
+		public boolean isEnabled() {
+			return this.enabled;
+		}
+
+		public void setEnabled(boolean enabled) {
+			this.enabled = enabled;
+		}
+
+		public Server getServer() {
+			return this.server;
+		}
+
+		/**
+		 * Inbound gRPC calls.
+		 */
+		public static class Server {
+
+			/**
+			 * How long an inbound call may run when its client sent no deadline, or a longer
+			 * one. None by default: a call without a deadline (a long-lived stream) runs until
+			 * it ends or is cancelled.
+			 */
+			private Duration defaultTimeout;
+
+			public Duration getDefaultTimeout() {
+				return this.defaultTimeout;
+			}
+
+			public void setDefaultTimeout(Duration defaultTimeout) {
+				this.defaultTimeout = defaultTimeout;
+			}
+
+		}
+
 	}
 
 	/**

@@ -70,6 +70,10 @@ final class ReqctxPropertiesValidator {
 					"must not be negative", "Set reqctx.cancel.history to how many cancellations to keep, 0 or more (default 20).");
 		}
 		positive("reqctx.cancel.straggler-after", properties.getCancel().getStragglerAfter(), "500ms");
+		Duration grpcTimeout = properties.getGrpc().getServer().getDefaultTimeout();
+		if (grpcTimeout != null) {
+			positive("reqctx.grpc.server.default-timeout", grpcTimeout, "30s");
+		}
 		ReqctxProperties.Messaging messaging = properties.getMessaging();
 		if (messaging.getDefaultTimeout() != null) {
 			positive("reqctx.messaging.default-timeout", messaging.getDefaultTimeout(), "30s");

@@ -70,12 +70,14 @@ public final class Contexts {
 	 * @param values the values the root starts with (for example the request id)
 	 * @param kind what the root stands for
 	 * @param label what to show for it in the tree
-	 * @param timeout how long it may run
+	 * @param timeout how long it may run; {@link Long#MAX_VALUE} (in any unit) for a root with no
+	 * deadline, which only a cancel ends early
 	 * @param unit the unit of {@code timeout}
 	 * @return the root
 	 */
 	public static CancellableContext newRoot(ContextRuntime runtime, RequestContext values, ContextKind kind,
 			Object label, long timeout, TimeUnit unit) {
+		// TimeUnit.toNanos saturates, so Long.MAX_VALUE stays "no deadline" in every unit.
 		return CORE.newRoot(runtime, values, kind, label, unit.toNanos(timeout));
 	}
 
