@@ -163,6 +163,36 @@ class GrpcChainTests {
 	}
 
 	@Test
+	void cancellingTheGrpcCallStopsTheSqlOfTheMvcEndpointItCalled() throws Exception {
+		// gRPC -> RestClient -> MVC -> SQL: the call's cancel aborts the handler's exchange, and
+		// the MVC request sees its client gone (reqctx.web.detect-client-gone).
+		String marker = marker("cancel-mvc");
+		ClientCall<String, String> call = channel.newCall(GrpcInterceptorsTests.RUN, CallOptions.DEFAULT);
+		CompletableFuture<Status> closed = new CompletableFuture<>();
+		call.start(new ClientCall.Listener<>() {
+
+			@Override
+			public void onClose(Status status, Metadata trailers) {
+				closed.complete(status);
+			}
+
+		}, new Metadata());
+		call.request(1);
+		call.sendMessage("mvc:" + marker);
+		call.halfClose();
+		assertThat(pg.awaitActive("%" + marker + "%", 1, Duration.ofSeconds(10))).isTrue();
+		long cancelledAt = System.nanoTime();
+		call.cancel("the client gives up", null);
+		assertThat(pg.awaitNoActive("%" + marker + "%", MARGIN))
+			.as("the MVC endpoint's pg_sleep gone within %s of the gRPC client's cancel", MARGIN)
+			.isTrue();
+		System.out.printf("grpc client cancel -> mvc -> pg_sleep gone from pg_stat_activity: %.1f ms%n",
+				(System.nanoTime() - cancelledAt) / 1e6);
+		assertThat(closed.get(5, TimeUnit.SECONDS).getCode()).isEqualTo(Status.Code.CANCELLED);
+		await().atMost(Duration.ofSeconds(5)).until(() -> application.getBean(ContextRuntime.class).live().isEmpty());
+	}
+
+	@Test
 	void mvcRequestsDeadlineReachesTheGrpcCallsSqlAndTheRequestAnswers504() throws Exception {
 		String marker = marker("mvc-grpc");
 		HttpRequest request = HttpRequest
