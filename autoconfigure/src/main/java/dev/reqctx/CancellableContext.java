@@ -51,9 +51,10 @@ public final class CancellableContext extends RequestContext implements AutoClos
 	private static final AtomicLong IDS = new AtomicLong(ThreadLocalRandom.current().nextLong(1L << 40) << 8);
 
 	/**
-	 * Taken from {@link #IDS} the first time something asks (the live tree, the timer, an
-	 * exception): most scopes are never asked, and a shared counter is a contended write.
-	 * {@code 0} until then.
+	 * Taken from {@link #IDS} at creation for roots, tasks and contexts with a deadline of their
+	 * own (the live tree and the timer ask for it at once), and the first time something asks for
+	 * a scope made with {@code withCancel()}: most are never asked, and the shared counter is a
+	 * contended write. {@code 0} until then.
 	 */
 	private long id;
 
@@ -99,13 +100,19 @@ public final class CancellableContext extends RequestContext implements AutoClos
 	/** This context's entry in its parent's list, {@code null} for roots. */
 	private ChildLink parentLink;
 
-	/** Links in the deadline timer's pairing heap; guarded by the timer stripe's lock. */
+	/** Links in the deadline timer's pairing heap; owned by the timer's thread. */
 	CancellableContext timerChild;
 
 	CancellableContext timerNext;
 
 	/** The parent (for a first child) or previous sibling; {@code null} for the root and when not scheduled. */
 	CancellableContext timerPrev;
+
+	/** The next context in the timer's incoming or removal stack; written before the push. */
+	CancellableContext timerQueueNext;
+
+	/** Where the timer holds this context's deadline: see {@link DeadlineTimer}; volatile access only. */
+	int timerState;
 
 	/** Links in the live-context registry; guarded by the registry stripe. */
 	CancellableContext registryPrev;
@@ -138,6 +145,7 @@ public final class CancellableContext extends RequestContext implements AutoClos
 			long startNanos, boolean clocked, Deadline ownDeadline, OrphanHandler orphanHandler,
 			boolean survivesCompletion) {
 		super(null, base.values);
+		this.id = (runtime != null || kind == ContextKind.TASK || ownDeadline != null) ? IDS.incrementAndGet() : 0;
 		this.kind = kind;
 		this.label = label;
 		this.startNanos = startNanos;

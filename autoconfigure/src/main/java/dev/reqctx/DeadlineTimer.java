@@ -1,147 +1,192 @@
 package dev.reqctx;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.util.ArrayDeque;
+import java.util.Collection;
 import java.util.Deque;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.Condition;
-import java.util.concurrent.locks.ReentrantLock;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.atomic.AtomicReferenceArray;
+import java.util.concurrent.locks.LockSupport;
+import java.util.function.Supplier;
 
 import dev.reqctx.spi.CancelExecutor;
 
 /**
- * The timers that fire context deadlines.
+ * The timer that fires context deadlines.
  *
- * <p>A pairing heap of contexts ordered by deadline: the contexts are the heap's nodes (each
- * carries its first child, next sibling and previous link), so scheduling allocates nothing.
- * Scheduling is O(1) whatever the order of deadlines: the new context and the root are
- * linked, the earlier becomes the root. Removing a context that is not the root (the common
- * case: requests finish before their deadline, and the root is the oldest) unlinks it in
- * O(1) and melds back its own children, usually none. Removing the root pairs up its children,
- * O(log n) amortized. A binary heap, used before, paid O(log n) sifts on both ends whenever a
- * new deadline was earlier than the pending ones (a short budget among long ones): about 2.4x
- * the cost at 10,000 pending, where the pairing heap stays flat. Expired
- * contexts are handed to {@link dev.reqctx.spi.CancelExecutor#shared()}: the timer thread never runs
- * listeners, so a slow cancel (a PostgreSQL cancel opens a connection) never delays another
- * deadline.
+ * <p>The request path takes no lock and wakes no thread for a deadline later than the timer's
+ * next wake-up, which is every deadline of a request whose budget is longer than
+ * {@link #LOOK_NANOS} (nearly all of them, and nearly none of them ever fires):
+ * <ul>
+ * <li>Scheduling pushes the context onto one of a few lock-free stacks (one CAS) and compares
+ * its deadline with the time the timer thread will wake up by itself; only an earlier deadline
+ * unparks the thread.
+ * <li>Cancelling (a request ending, the common case) does nothing while the context is still on
+ * a stack: the timer thread drops it when it gets to it. A context the thread already moved into
+ * its heap is pushed onto a removal stack (one CAS), which the thread empties when it next looks.
+ * </ul>
+ * The timer thread owns a pairing heap of contexts ordered by deadline (the contexts are its
+ * nodes, so nothing is allocated). While anything is pending it looks at its stacks at least every
+ * {@link #LOOK_NANOS}, so a finished context stays referenced for that long at most; with nothing
+ * pending it parks until the next schedule. Insertion is O(1) whatever the order of deadlines,
+ * removing a node that is not the root O(1) plus melding its children, removing the root
+ * O(log n) amortized: 10,000 pending deadlines cost what 10 do. Expired contexts are handed to
+ * {@link CancelExecutor#shared()}: the timer thread never runs listeners, so a slow cancel (a
+ * PostgreSQL cancel opens a connection) never delays another deadline.
  *
- * <p>There are a few such timers (stripes), each with its own lock, heap and thread, and a
- * context always uses the same one (chosen by its id). Every request takes a timer's lock twice,
- * to schedule and to remove its deadline; with one lock for all, a thread preempted while
- * holding it stalled every request behind it (JFR showed parks of 10 ms and more under
- * {@code wrk} on a busy 2-core machine). With stripes it stalls only its own stripe.
+ * <p>Before (up to stop 20) each of a few stripes had a lock, a heap and a thread, and every
+ * request took a stripe's lock twice; under {@code wrk} on one core the lock's hand-offs
+ * (a futex wake and a context switch) were most of the timer's cost per request.
  */
 final class DeadlineTimer {
 
-	private static final DeadlineTimer[] STRIPES;
+	/** The deadline is on an incoming stack, not yet seen by the timer thread. */
+	static final int QUEUED = 1;
+
+	/** The deadline is in the timer thread's heap. */
+	static final int IN_HEAP = 2;
+
+	/** The timer is done with the deadline: fired, or dropped because the context was cancelled. */
+	static final int DONE = 3;
+
+	/** How often, at least, the timer thread looks at its stacks while anything is pending. */
+	static final long LOOK_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
+
+	private static final VarHandle STATE;
 
 	static {
-		int count = Integer.highestOneBit(Math.max(2, Math.min(16, 2 * Runtime.getRuntime().availableProcessors())));
-		STRIPES = new DeadlineTimer[count];
-		for (int i = 0; i < count; i++) {
-			STRIPES[i] = new DeadlineTimer("reqctx-deadline-timer-" + i);
-		}
-	}
-
-	private final String threadName;
-
-	private final ReentrantLock lock = new ReentrantLock();
-
-	private final Condition headChanged = this.lock.newCondition();
-
-	/** The context with the earliest deadline, {@code null} when none is pending. */
-	private CancellableContext root;
-
-	private int size;
-
-	private Thread thread;
-
-	/**
-	 * When the timer thread will next wake up by itself; {@code idle} when it waits for a
-	 * signal. Scheduling signals the thread only for a deadline earlier than that: with
-	 * requests of similar timeouts, new deadlines come after the head, so almost no schedule
-	 * pays for waking a thread.
-	 */
-	private long wakeAt;
-
-	private boolean idle = true;
-
-	private DeadlineTimer(String threadName) {
-		this.threadName = threadName;
-	}
-
-	/** Schedules the context's deadline; it must have one. */
-	static void schedule(CancellableContext ctx) {
-		stripeOf(ctx).add(ctx);
-	}
-
-	/** Removes the context's deadline if it is scheduled. */
-	static void remove(CancellableContext ctx) {
-		stripeOf(ctx).delete(ctx);
-	}
-
-	/** Whether the context's deadline is pending (for tests). */
-	static boolean isScheduled(CancellableContext ctx) {
-		DeadlineTimer stripe = stripeOf(ctx);
-		stripe.lock.lock();
 		try {
-			return stripe.root == ctx || ctx.timerPrev != null;
+			STATE = MethodHandles.privateLookupIn(CancellableContext.class, MethodHandles.lookup())
+				.findVarHandle(CancellableContext.class, "timerState", int.class);
 		}
-		finally {
-			stripe.lock.unlock();
+		catch (ReflectiveOperationException ex) {
+			throw new ExceptionInInitializerError(ex);
 		}
 	}
 
-	/** Number of pending deadlines, over all stripes (for tests and metrics). */
-	static int pending() {
-		int total = 0;
-		for (DeadlineTimer stripe : STRIPES) {
-			total += stripe.size();
+	private static final AtomicReferenceArray<CancellableContext> INCOMING = new AtomicReferenceArray<>(
+			Integer.highestOneBit(Math.max(2, Math.min(16, 2 * Runtime.getRuntime().availableProcessors()))));
+
+	private static final AtomicReference<CancellableContext> REMOVED = new AtomicReference<>();
+
+	/** When the timer thread will wake up by itself, unless {@link #parked} (it waits for a push). */
+	private static volatile long wakeAt;
+
+	private static volatile boolean parked;
+
+	/** A test's request to run something on the timer thread, after it has emptied its stacks. */
+	private static final AtomicReference<Sync<?>> SYNC = new AtomicReference<>();
+
+	/** Owned by the timer thread: the context with the earliest deadline, {@code null} for none. */
+	private static CancellableContext root;
+
+	/** Owned by the timer thread. */
+	private static int size;
+
+	private static final Thread THREAD;
+
+	static {
+		Thread t = new Thread(DeadlineTimer::run, "reqctx-deadline-timer");
+		t.setDaemon(true);
+		t.setPriority(Thread.MAX_PRIORITY);
+		THREAD = t;
+		t.start();
+	}
+
+	private DeadlineTimer() {
+	}
+
+	/** Schedules the context's deadline; it must have one. Called once per context. */
+	static void schedule(CancellableContext ctx) {
+		STATE.setRelease(ctx, QUEUED);
+		int stack = (int) ctx.sequence() & (INCOMING.length() - 1);
+		CancellableContext head;
+		do {
+			head = INCOMING.get(stack);
+			ctx.timerQueueNext = head;
 		}
-		return total;
+		while (!INCOMING.compareAndSet(stack, head, ctx));
+		// After the push (a full fence): the thread either sees this context when it next looks,
+		// or has published a wake-up time this deadline is compared with.
+		if (parked || due(ctx) - wakeAt < 0) {
+			LockSupport.unpark(THREAD);
+		}
+	}
+
+	/** Releases the deadline of a context that was cancelled; called after the cancel is set. */
+	static void remove(CancellableContext ctx) {
+		if ((int) STATE.getVolatile(ctx) != IN_HEAP) {
+			return; // on a stack (the timer thread drops it), done, or never scheduled
+		}
+		CancellableContext head;
+		do {
+			head = REMOVED.get();
+			ctx.timerQueueNext = head;
+		}
+		while (!REMOVED.compareAndSet(head, ctx));
+	}
+
+	/** Whether the context's deadline is pending (for tests): waits for the timer thread to look. */
+	static boolean isScheduled(CancellableContext ctx) {
+		return onTimerThread(() -> (int) STATE.getVolatile(ctx) == IN_HEAP);
+	}
+
+	/** Whether any of the contexts' deadlines is pending (for tests): one look of the timer thread. */
+	static boolean anyScheduled(Collection<CancellableContext> contexts) {
+		return onTimerThread(() -> contexts.stream().anyMatch((ctx) -> (int) STATE.getVolatile(ctx) == IN_HEAP));
+	}
+
+	/** Number of pending deadlines (for tests): waits for the timer thread to look. */
+	static int pending() {
+		return onTimerThread(() -> size);
 	}
 
 	/**
-	 * Walks every stripe's heap and checks its structure: links agree both ways, no child is
-	 * due before its parent, and the node count is the stripe's size. For tests.
+	 * Checks the heap's structure on the timer thread: links agree both ways, no child is due
+	 * before its parent, every node is live and the node count is the size. For tests.
 	 * @throws IllegalStateException describing the first broken rule
 	 */
 	static void verify() {
-		for (DeadlineTimer stripe : STRIPES) {
-			stripe.lock.lock();
+		String problem = onTimerThread(() -> {
 			try {
 				int count = 0;
-				CancellableContext root = stripe.root;
 				if (root != null) {
 					if (root.timerPrev != null || root.timerNext != null) {
-						throw new IllegalStateException(stripe.threadName + ": the root has siblings or a back link");
+						return "the root has siblings or a back link";
 					}
-					count = verify(stripe, root);
+					count = verify(root);
 				}
-				if (count != stripe.size) {
-					throw new IllegalStateException(stripe.threadName + ": " + count + " nodes, size " + stripe.size);
-				}
+				return (count != size) ? count + " nodes, size " + size : null;
 			}
-			finally {
-				stripe.lock.unlock();
+			catch (IllegalStateException ex) {
+				return ex.getMessage();
 			}
+		});
+		if (problem != null) {
+			throw new IllegalStateException("reqctx-deadline-timer: " + problem);
 		}
 	}
 
-	private static int verify(DeadlineTimer stripe, CancellableContext root) {
+	private static int verify(CancellableContext top) {
 		// Iterative: a pairing heap can be a long chain.
 		int count = 0;
 		Deque<CancellableContext> todo = new ArrayDeque<>();
-		todo.push(root);
+		todo.push(top);
 		while (!todo.isEmpty()) {
 			CancellableContext parent = todo.pop();
 			count++;
+			if ((int) STATE.getVolatile(parent) != IN_HEAP) {
+				throw new IllegalStateException(parent + " is in the heap but not marked so");
+			}
 			CancellableContext prev = parent;
 			for (CancellableContext child = parent.timerChild; child != null; child = child.timerNext) {
 				if (child.timerPrev != prev) {
-					throw new IllegalStateException(stripe.threadName + ": broken back link at " + child);
+					throw new IllegalStateException("broken back link at " + child);
 				}
 				if (due(child) - due(parent) < 0) {
-					throw new IllegalStateException(stripe.threadName + ": " + child + " is due before its parent " + parent);
+					throw new IllegalStateException(child + " is due before its parent " + parent);
 				}
 				todo.push(child);
 				prev = child;
@@ -150,75 +195,137 @@ final class DeadlineTimer {
 		return count;
 	}
 
-	private static DeadlineTimer stripeOf(CancellableContext ctx) {
-		// Ids are sequential, so consecutive contexts land on different stripes.
-		return STRIPES[(int) ctx.sequence() & (STRIPES.length - 1)];
+	/** Runs the action on the timer thread once it has emptied its stacks, and returns its result. */
+	private static <T> T onTimerThread(Supplier<T> action) {
+		Sync<T> sync = new Sync<>(action);
+		while (!SYNC.compareAndSet(null, sync)) {
+			Thread.onSpinWait();
+		}
+		LockSupport.unpark(THREAD);
+		long giveUp = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+		while (!sync.done) {
+			if (System.nanoTime() - giveUp > 0) {
+				throw new IllegalStateException("The deadline timer thread did not answer in 10 s");
+			}
+			LockSupport.parkNanos(TimeUnit.MICROSECONDS.toNanos(100));
+		}
+		return sync.result;
 	}
 
 	private static long due(CancellableContext ctx) {
 		return ctx.effectiveDeadline().nanoTime();
 	}
 
-	private boolean contains(CancellableContext ctx) {
-		// Every node but the root has a back link (its parent or previous sibling).
-		return ctx.timerPrev != null || ctx == this.root;
+	private static void run() {
+		while (true) {
+			try {
+				look();
+			}
+			catch (Throwable ex) {
+				// Never reached on purpose; keep serving deadlines.
+			}
+		}
 	}
 
-	private void add(CancellableContext ctx) {
-		ReentrantLock lock = this.lock;
-		lock.lock();
-		try {
-			if (contains(ctx) || ctx.cancellationCause() != null) {
+	/** One turn of the timer thread: empty the stacks, fire what is due, then wait. */
+	private static void look() {
+		boolean pushed = drainIncoming();
+		drainRemoved();
+		long now = System.nanoTime();
+		while (root != null && due(root) - now <= 0) {
+			CancellableContext expired = root;
+			removeNode(expired);
+			STATE.setVolatile(expired, DONE);
+			if (expired.cancellationCause() == null) {
+				dispatch(expired);
+			}
+		}
+		Sync<?> sync = SYNC.get();
+		if (sync != null) {
+			sync.run();
+			SYNC.set(null);
+		}
+		if (root == null && !pushed) {
+			parked = true;
+			if (!incomingEmpty() || SYNC.get() != null) {
+				parked = false;
 				return;
 			}
-			this.size++;
-			CancellableContext root = this.root;
-			this.root = (root != null) ? meld(root, ctx) : ctx;
-			if (this.root != ctx) {
-				return; // not the earliest: the timer thread's wake-up stands
-			}
-			if (this.thread == null) {
-				startThread();
-			}
-			else if (this.idle || due(ctx) - this.wakeAt < 0) {
-				this.headChanged.signal();
-			}
+			LockSupport.park();
+			parked = false;
+			return;
 		}
-		finally {
-			lock.unlock();
+		long until = now + LOOK_NANOS;
+		if (root != null && due(root) - until < 0) {
+			until = due(root);
+		}
+		wakeAt = until;
+		// A push since the stacks were emptied compared its deadline with the previous wake-up
+		// time: look at it before sleeping until a later one.
+		if (!incomingEmpty() || SYNC.get() != null) {
+			return;
+		}
+		long delay = until - System.nanoTime();
+		if (delay > 0) {
+			LockSupport.parkNanos(delay);
 		}
 	}
 
-	private void delete(CancellableContext ctx) {
-		ReentrantLock lock = this.lock;
-		lock.lock();
-		try {
-			if (contains(ctx)) {
+	/** Moves the pushed contexts into the heap, dropping those already cancelled. */
+	private static boolean drainIncoming() {
+		boolean any = false;
+		for (int i = 0; i < INCOMING.length(); i++) {
+			CancellableContext ctx = (INCOMING.get(i) != null) ? INCOMING.getAndSet(i, null) : null;
+			while (ctx != null) {
+				any = true;
+				CancellableContext next = ctx.timerQueueNext;
+				ctx.timerQueueNext = null;
+				// Marked first: a cancel from now on sees it in the heap and asks for its removal;
+				// one before is seen here.
+				STATE.setVolatile(ctx, IN_HEAP);
+				if (ctx.cancellationCause() != null) {
+					STATE.setVolatile(ctx, DONE);
+				}
+				else {
+					size++;
+					root = (root != null) ? meld(root, ctx) : ctx;
+				}
+				ctx = next;
+			}
+		}
+		return any;
+	}
+
+	private static void drainRemoved() {
+		CancellableContext ctx = (REMOVED.get() != null) ? REMOVED.getAndSet(null) : null;
+		while (ctx != null) {
+			CancellableContext next = ctx.timerQueueNext;
+			ctx.timerQueueNext = null;
+			// Dropped while emptying the incoming stack, or already fired: nothing to remove.
+			if ((int) STATE.getVolatile(ctx) == IN_HEAP) {
 				removeNode(ctx);
+				STATE.setVolatile(ctx, DONE);
+			}
+			ctx = next;
+		}
+	}
+
+	private static boolean incomingEmpty() {
+		for (int i = 0; i < INCOMING.length(); i++) {
+			if (INCOMING.get(i) != null) {
+				return false;
 			}
 		}
-		finally {
-			lock.unlock();
-		}
+		return true;
 	}
 
-	private int size() {
-		this.lock.lock();
-		try {
-			return this.size;
-		}
-		finally {
-			this.lock.unlock();
-		}
-	}
-
-	/** Removes a node of this heap. */
-	private void removeNode(CancellableContext node) {
-		this.size--;
+	/** Removes a node of the heap. */
+	private static void removeNode(CancellableContext node) {
+		size--;
 		CancellableContext children = node.timerChild;
 		node.timerChild = null;
-		if (node == this.root) {
-			this.root = mergePairs(children);
+		if (node == root) {
+			root = mergePairs(children);
 			return;
 		}
 		CancellableContext prev = node.timerPrev;
@@ -236,7 +343,7 @@ final class DeadlineTimer {
 		node.timerNext = null;
 		if (children != null) {
 			// Its subtree is due no earlier than it was, so no earlier than the root.
-			adopt(this.root, mergePairs(children));
+			adopt(root, mergePairs(children));
 		}
 	}
 
@@ -298,49 +405,6 @@ final class DeadlineTimer {
 		return result;
 	}
 
-	private void startThread() {
-		Thread t = new Thread(this::run, this.threadName);
-		t.setDaemon(true);
-		t.setPriority(Thread.MAX_PRIORITY);
-		this.thread = t;
-		t.start();
-	}
-
-	private void run() {
-		ReentrantLock lock = this.lock;
-		while (true) {
-			CancellableContext expired = null;
-			lock.lock();
-			try {
-				if (this.size == 0) {
-					this.idle = true;
-					this.headChanged.awaitUninterruptibly();
-					continue;
-				}
-				CancellableContext head = this.root;
-				long headAt = due(head);
-				long delay = headAt - System.nanoTime();
-				if (delay > 0) {
-					this.idle = false;
-					this.wakeAt = headAt;
-					this.headChanged.awaitNanos(delay);
-					continue;
-				}
-				removeNode(head);
-				expired = head;
-			}
-			catch (InterruptedException ex) {
-				// The timer thread is never interrupted on purpose; keep serving deadlines.
-			}
-			finally {
-				lock.unlock();
-			}
-			if (expired != null) {
-				dispatch(expired);
-			}
-		}
-	}
-
 	private static void dispatch(CancellableContext expired) {
 		try {
 			CancelExecutor.shared().execute(expired::expire);
@@ -351,11 +415,24 @@ final class DeadlineTimer {
 		}
 	}
 
-	@Override
-	public String toString() {
-		return "DeadlineTimer[pending=" + size() + ", next in "
-				+ ((this.root != null) ? TimeUnit.NANOSECONDS.toMillis(this.root.remainingNanos()) + " ms" : "-")
-				+ "]";
+	/** A test's action for the timer thread. */
+	private static final class Sync<T> {
+
+		private final Supplier<T> action;
+
+		private T result;
+
+		private volatile boolean done;
+
+		Sync(Supplier<T> action) {
+			this.action = action;
+		}
+
+		void run() {
+			this.result = this.action.get();
+			this.done = true;
+		}
+
 	}
 
 }
