@@ -138,6 +138,37 @@ public final class Deadline implements Comparable<Deadline> {
 	}
 
 	/**
+	 * Returns the wall-clock time of this deadline, in milliseconds since the epoch, for logs and
+	 * displays: the monotonic deadline plus the offset between {@link System#currentTimeMillis()}
+	 * and {@link System#nanoTime()}, which the deadline timer's thread reads again every time it
+	 * looks (at least every 100 ms while anything is pending), so no clock is read here. A step of
+	 * the wall clock shows within that time; values are within a millisecond of reading both
+	 * clocks now.
+	 * @return the deadline in epoch milliseconds (only meaningful for the system ticker)
+	 */
+	public long epochMillis() {
+		return Math.floorDiv(this.nanoTime + WallClock.offsetNanos, 1_000_000L);
+	}
+
+	/** The offset from {@code System.nanoTime()} to the wall clock, in nanoseconds. */
+	static final class WallClock {
+
+		static volatile long offsetNanos = read();
+
+		private WallClock() {
+		}
+
+		static void refresh() {
+			offsetNanos = read();
+		}
+
+		private static long read() {
+			return System.currentTimeMillis() * 1_000_000L - System.nanoTime();
+		}
+
+	}
+
+	/**
 	 * Returns the clock this deadline reads.
 	 * @return the ticker, {@link Ticker#system()} unless the deadline was created with another
 	 */

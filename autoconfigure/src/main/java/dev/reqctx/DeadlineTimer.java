@@ -229,6 +229,7 @@ final class DeadlineTimer {
 
 	/** One turn of the timer thread: empty the stacks, fire what is due, then wait. */
 	private static void look() {
+		Deadline.WallClock.refresh();
 		boolean pushed = drainIncoming();
 		drainRemoved();
 		long now = System.nanoTime();

@@ -1,7 +1,6 @@
 package dev.reqctx.logging;
 
-import java.util.concurrent.TimeUnit;
-
+import dev.reqctx.Deadline;
 import dev.reqctx.RequestContext;
 import dev.reqctx.StandardKeys;
 import dev.reqctx.spi.ThreadContextBinder;
@@ -21,8 +20,8 @@ import org.slf4j.MDC;
  * <li>{@value #DEADLINE}: the deadline as epoch milliseconds. An MDC value is fixed when it is
  * set, while the time left shrinks with every line; an absolute deadline stays true for the
  * whole request, and the budget left when a line was written is this value minus the line's
- * timestamp. It is derived from the monotonic deadline when bound, so two bindings of one
- * request may differ by a millisecond.
+ * timestamp. It is derived from the monotonic deadline ({@link Deadline#epochMillis()}, no
+ * clock read), so two bindings of one request may differ by a millisecond.
  * </ul>
  *
  * <p>Restoring puts back exactly what the thread had before the binding (values set by an
@@ -43,24 +42,34 @@ public final class MdcContextBinder implements ThreadContextBinder {
 	public Restore bind(RequestContext context) {
 		String requestId = context.get(StandardKeys.REQUEST_ID);
 		String traceId = context.get(StandardKeys.TRACE_ID);
-		long remainingNanos = context.remainingNanos();
-		String deadline = (remainingNanos != Long.MAX_VALUE)
-				? Long.toString(System.currentTimeMillis() + TimeUnit.NANOSECONDS.toMillis(remainingNanos)) : null;
-		String previousRequestId = swap(REQUEST_ID, requestId);
-		String previousTraceId = swap(TRACE_ID, traceId);
-		String previousDeadline = swap(DEADLINE, deadline);
-		return () -> {
-			set(REQUEST_ID, previousRequestId);
-			set(TRACE_ID, previousTraceId);
-			set(DEADLINE, previousDeadline);
-		};
+		Deadline deadline = context.deadline().orElse(null);
+		String deadlineMs = (deadline != null) ? Long.toString(deadline.epochMillis()) : null;
+		String previousRequestId = MDC.get(REQUEST_ID);
+		String previousTraceId = MDC.get(TRACE_ID);
+		String previousDeadline = MDC.get(DEADLINE);
+		// A key that is absent and stays absent (no trace id without a tracer) is not touched.
+		boolean touchTraceId = traceId != null || previousTraceId != null;
+		set(REQUEST_ID, requestId);
+		if (touchTraceId) {
+			set(TRACE_ID, traceId);
+		}
+		set(DEADLINE, deadlineMs);
+		return new Previous(previousRequestId, previousTraceId, previousDeadline, touchTraceId);
 	}
 
-	/** Sets a key and returns its previous value. */
-	private static String swap(String key, String value) {
-		String previous = MDC.get(key);
-		set(key, value);
-		return previous;
+	/** Puts back what the thread had before the binding. */
+	private record Previous(String requestId, String traceId, String deadline, boolean touchedTraceId)
+			implements Restore {
+
+		@Override
+		public void close() {
+			set(REQUEST_ID, this.requestId);
+			if (this.touchedTraceId) {
+				set(TRACE_ID, this.traceId);
+			}
+			set(DEADLINE, this.deadline);
+		}
+
 	}
 
 	private static void set(String key, String value) {

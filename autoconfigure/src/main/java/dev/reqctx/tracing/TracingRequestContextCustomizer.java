@@ -18,11 +18,15 @@ import jakarta.servlet.http.HttpServletRequest;
  * <ul>
  * <li>the trace id is stored under {@link StandardKeys#TRACE_ID}, so it shows in the actuator
  * endpoint, in {@code 504}/{@code 503} problem bodies and in the logging MDC;
- * <li>the span is tagged {@value #BUDGET_TAG} with the request's budget in milliseconds;
  * <li>when the context is cancelled for a reason other than the request completing, the span
- * gets an event {@code reqctx.cancelled <CAUSE>} at the moment of the cancel and a tag
- * {@value #CAUSE_TAG} with the cause, so a trace shows why the work stopped.
+ * gets an event {@code reqctx.cancelled <CAUSE>} at the moment of the cancel, a tag
+ * {@value #CAUSE_TAG} with the cause and a tag {@value #BUDGET_TAG} with the budget the request
+ * had when it started, so a trace shows why the work stopped and how much time it was given.
  * </ul>
+ * A request that completes gets nothing from reqctx on its span: every tag is paid for again
+ * when the span is exported, and these add nothing to a request that ended normally. The span
+ * is looked up once per request (the tracer's lookup allocates), in {@code customize}, and
+ * handed to {@code started} on the same thread.
  * An unsampled request still gets its trace id (logs and problem bodies correlate with the
  * tracer's own log correlation), but nothing is recorded on its span. Without a current span,
  * or with a no-op tracer, it does nothing.
@@ -37,6 +41,9 @@ public final class TracingRequestContextCustomizer implements RequestContextCust
 
 	/** Prefix of the span event recorded when the request is cancelled. */
 	public static final String CANCEL_EVENT = "reqctx.cancelled";
+
+	/** The span {@code customize} found, for {@code started} right after it on the same thread. */
+	private static final ThreadLocal<Span> SPAN = new ThreadLocal<>();
 
 	private final Tracer tracer;
 
@@ -53,6 +60,8 @@ public final class TracingRequestContextCustomizer implements RequestContextCust
 		// An unsampled span is a no-op span but still has a trace id, and log lines and problem
 		// bodies of unsampled requests deserve correlation too; a no-op tracer's id is empty.
 		Span span = this.tracer.currentSpan();
+		// Always written, so a request whose start failed after this cannot hand its span on.
+		SPAN.set((span != null && !span.isNoop()) ? span : null);
 		if (span == null) {
 			return base;
 		}
@@ -62,14 +71,12 @@ public final class TracingRequestContextCustomizer implements RequestContextCust
 
 	@Override
 	public void started(CancellableContext context, HttpServletRequest request) {
-		Span span = recordingSpan();
+		Span span = SPAN.get();
 		if (span == null) {
 			return;
 		}
-		long remaining = context.remainingNanos();
-		if (remaining != Long.MAX_VALUE) {
-			span.tag(BUDGET_TAG, Long.toString(Math.max(0, TimeUnit.NANOSECONDS.toMillis(remaining))));
-		}
+		SPAN.set(null);
+		long budgetNanos = context.remainingNanos();
 		// Holds the span itself, not "the current span": cancellation runs on another thread (the
 		// deadline timer, an operator's request) where this span is not current.
 		context.onCancel(() -> {
@@ -77,14 +84,11 @@ public final class TracingRequestContextCustomizer implements RequestContextCust
 			if (cause != null && cause.isFailure()) {
 				span.event(CANCEL_EVENT + " " + cause.name());
 				span.tag(CAUSE_TAG, cause.name());
+				if (budgetNanos != Long.MAX_VALUE) {
+					span.tag(BUDGET_TAG, Long.toString(Math.max(0, TimeUnit.NANOSECONDS.toMillis(budgetNanos))));
+				}
 			}
 		});
-	}
-
-	/** The current span if it records anything (is sampled), else {@code null}. */
-	private Span recordingSpan() {
-		Span span = this.tracer.currentSpan();
-		return (span != null && !span.isNoop()) ? span : null;
 	}
 
 }
