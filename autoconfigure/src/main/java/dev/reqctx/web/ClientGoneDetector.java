@@ -48,7 +48,8 @@ import jakarta.servlet.http.HttpServletRequest;
  * connection closed); the thread checks the mark every interval.</li>
  * </ul>
  * The bound from the client going to the cancel is about one interval for a request that just
- * started, and the time to wake the thread for one already watched.
+ * started, and the time to wake the thread for one already watched. With no request in flight
+ * the thread sleeps until one arrives, so an idle application pays nothing.
  */
 public final class ClientGoneDetector implements RequestContextCustomizer, AutoCloseable {
 
@@ -71,6 +72,9 @@ public final class ClientGoneDetector implements RequestContextCustomizer, AutoC
 	private final Thread thread;
 
 	private volatile boolean running = true;
+
+	/** Set while the thread waits for a request, with none in flight: the next one wakes it. */
+	private volatile boolean sleeping;
 
 	/** Owned by the detector's thread. */
 	private final Map<CancellableContext, Object> watched = new IdentityHashMap<>();
@@ -115,12 +119,18 @@ public final class ClientGoneDetector implements RequestContextCustomizer, AutoC
 	@Override
 	public void started(CancellableContext context, HttpServletRequest request) {
 		Contexts.transport(context, request);
+		// Read after the request was registered: the thread either sees it, or is asleep and woken.
+		if (this.sleeping) {
+			this.sleeping = false;
+			this.selector.wakeup();
+		}
 	}
 
 	/** Stops the thread and forgets every watched connection. */
 	@Override
 	public void close() {
 		this.running = false;
+		this.sleeping = false;
 		this.selector.wakeup();
 		try {
 			this.thread.join(TimeUnit.SECONDS.toMillis(2));
@@ -134,6 +144,16 @@ public final class ClientGoneDetector implements RequestContextCustomizer, AutoC
 		long nextLook = System.nanoTime() + this.intervalNanos;
 		try {
 			while (this.running) {
+				if (this.watched.isEmpty() && this.runtime.live().isEmpty()) {
+					// Nothing to look at until a request arrives: no wake-ups while idle.
+					this.sleeping = true;
+					if (this.runtime.live().isEmpty() && this.running) {
+						this.selector.select(this::readable);
+					}
+					this.sleeping = false;
+					nextLook = System.nanoTime() + this.intervalNanos;
+					continue;
+				}
 				long waitMillis = Math.max(1, TimeUnit.NANOSECONDS.toMillis(nextLook - System.nanoTime()));
 				this.selector.select(this::readable, waitMillis);
 				long now = System.nanoTime();
