@@ -81,7 +81,9 @@ class ArchitectureTests {
 	void theHttpIntegrationDependsOnTheCoreAndHttpClientsOnly() {
 		integration("dev.reqctx.http..", "org.springframework.http..", "org.springframework.web.client..",
 				"org.springframework.boot.http.client..", "org.springframework.util..", "org.apache.hc..",
-				"org.eclipse.jetty..", "reactor..", "io.netty..");
+				"org.eclipse.jetty..", "reactor..", "io.netty..",
+				"org.springframework.web.reactive.function.client..", "org.springframework.core.io.buffer..",
+				"org.reactivestreams..");
 	}
 
 	@Test

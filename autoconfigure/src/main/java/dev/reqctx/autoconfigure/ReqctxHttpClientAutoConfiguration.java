@@ -1,8 +1,10 @@
 package dev.reqctx.autoconfigure;
 
 import dev.reqctx.http.ContextCancellingExecHandler;
+import dev.reqctx.http.ContextPropagatingExchangeFilter;
 import dev.reqctx.http.ContextPropagatingInterceptor;
 import dev.reqctx.http.ReqctxHttp;
+import dev.reqctx.http.ReqctxWebClient;
 import dev.reqctx.spi.ContextObserver;
 import dev.reqctx.spi.UnboundOperations;
 import org.apache.hc.client5.http.impl.classic.HttpClientBuilder;
@@ -16,16 +18,19 @@ import org.springframework.boot.http.client.HttpComponentsClientHttpRequestFacto
 import org.springframework.boot.http.client.autoconfigure.ClientHttpRequestFactoryBuilderCustomizer;
 import org.springframework.boot.restclient.RestClientCustomizer;
 import org.springframework.boot.restclient.RestTemplateCustomizer;
+import org.springframework.boot.webclient.WebClientCustomizer;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.web.client.RestClient;
 import org.springframework.web.client.RestTemplate;
+import org.springframework.web.reactive.function.client.WebClient;
 
 /**
  * {@link AutoConfiguration Auto-configuration} for outbound HTTP: Boot's
  * {@code RestClient.Builder} and {@code RestTemplateBuilder} get a
- * {@link ContextPropagatingInterceptor}, and the Apache HttpClient that Boot builds gets a
- * {@link ContextCancellingExecHandler}.
+ * {@link ContextPropagatingInterceptor}, the Apache HttpClient that Boot builds gets a
+ * {@link ContextCancellingExecHandler}, and Boot's {@code WebClient.Builder} gets a
+ * {@link ContextPropagatingExchangeFilter} with the interceptor's settings.
  */
 @AutoConfiguration(after = ReqctxAutoConfiguration.class)
 @ConditionalOnClass(RestClient.class)
@@ -72,6 +77,24 @@ public final class ReqctxHttpClientAutoConfiguration {
 					restTemplate.getInterceptors().add(interceptor);
 				}
 			};
+		}
+
+	}
+
+	@Configuration(proxyBeanMethods = false)
+	@ConditionalOnClass({ WebClient.class, WebClientCustomizer.class })
+	static class WebClientConfiguration {
+
+		@Bean
+		@ConditionalOnMissingBean
+		ContextPropagatingExchangeFilter reqctxExchangeFilter(ContextPropagatingInterceptor interceptor) {
+			return new ContextPropagatingExchangeFilter(interceptor);
+		}
+
+		@Bean
+		@ConditionalOnMissingBean(name = "reqctxWebClientCustomizer")
+		WebClientCustomizer reqctxWebClientCustomizer(ContextPropagatingExchangeFilter filter) {
+			return (builder) -> ReqctxWebClient.configure(builder, filter);
 		}
 
 	}

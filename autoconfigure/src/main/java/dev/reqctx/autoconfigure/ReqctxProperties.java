@@ -496,7 +496,7 @@ public class ReqctxProperties implements InitializingBean {
 	public static class Http {
 
 		/**
-		 * Whether to propagate the context through RestClient and RestTemplate calls.
+		 * Whether to propagate the context through RestClient, RestTemplate and WebClient calls.
 		 */
 		private boolean enabled = true;
 

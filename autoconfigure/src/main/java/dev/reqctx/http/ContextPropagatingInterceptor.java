@@ -258,7 +258,7 @@ public final class ContextPropagatingInterceptor implements ClientHttpRequestInt
 		// Nothing has been sent and no connection taken yet: failing here costs the server nothing.
 		context.throwIfCancelled();
 		long remainingNanos = context.remainingNanos();
-		writeHeaders(context, remainingNanos, request);
+		writeHeaders(context, remainingNanos, request.getURI(), request.getHeaders());
 		if (!context.isCancellable()) {
 			// Root or detached: nothing can cancel the call, so there is nothing to track.
 			this.unbound.check(OPERATION_KIND);
@@ -306,14 +306,14 @@ public final class ContextPropagatingInterceptor implements ClientHttpRequestInt
 	 */
 	private ContextCancelledException awaitOwnDeadline(RequestContext context, HttpRequest request) {
 		long left = context.remainingNanos();
-		if (left > this.safetyMarginNanos + DEADLINE_SLACK_NANOS) {
+		if (!isOwnDeadlineSoon(left)) {
 			return null; // downstream ran out of a budget of its own, not of ours
 		}
 		if (!context.isCancelled()) {
 			CountDownLatch cancelled = new CountDownLatch(1);
 			Registration registration = context.onCancel(cancelled::countDown);
 			try {
-				cancelled.await(Math.max(0, left) + DEADLINE_SLACK_NANOS, TimeUnit.NANOSECONDS);
+				cancelled.await(ownDeadlineWaitNanos(left), TimeUnit.NANOSECONDS);
 			}
 			catch (InterruptedException ex) {
 				Thread.currentThread().interrupt();
@@ -322,12 +322,38 @@ public final class ContextPropagatingInterceptor implements ClientHttpRequestInt
 				registration.remove();
 			}
 		}
-		return Contexts.cancellationException(context, 
-				new IOException(describe(request) + " answered 504 Gateway Timeout: the budget sent downstream ran out"));
+		return Contexts.cancellationException(context, downstreamTimedOut(describe(request)));
 	}
 
-	private void writeHeaders(RequestContext context, long remainingNanos, HttpRequest request) {
-		HttpHeaders headers = request.getHeaders();
+	/**
+	 * Returns whether a downstream {@code 504} that arrives with this much of the caller's
+	 * budget left came from the budget this call sent: downstream's deadline was the caller's
+	 * less the safety margin, so the caller's own passes within the margin (plus timer slack).
+	 * @param remainingNanos what is left of the caller's budget
+	 */
+	boolean isOwnDeadlineSoon(long remainingNanos) {
+		return remainingNanos <= this.safetyMarginNanos + DEADLINE_SLACK_NANOS;
+	}
+
+	/** How long to wait, at most, for the caller's deadline after {@link #isOwnDeadlineSoon(long)}. */
+	static long ownDeadlineWaitNanos(long remainingNanos) {
+		return Math.max(0, remainingNanos) + DEADLINE_SLACK_NANOS;
+	}
+
+	/** The failure a downstream {@code 504} stands for, as the cause of the context's exception. */
+	static IOException downstreamTimedOut(String description) {
+		return new IOException(description + " answered 504 Gateway Timeout: the budget sent downstream ran out");
+	}
+
+	/**
+	 * Writes the budget header, and for an internal host the request id and the propagated
+	 * headers, into an outbound request's headers; shared by every client integration.
+	 * @param context the caller's context
+	 * @param remainingNanos its remaining budget, read once for the call
+	 * @param uri the call's URI, whose host decides what is sent
+	 * @param headers the outbound headers, mutable
+	 */
+	void writeHeaders(RequestContext context, long remainingNanos, URI uri, HttpHeaders headers) {
 		if (remainingNanos != Long.MAX_VALUE) {
 			long budgetMillis = Math.max(0, remainingNanos - this.safetyMarginNanos) / NANOS_PER_MILLI;
 			String explicit = headers.getFirst(this.budgetHeader);
@@ -342,7 +368,6 @@ public final class ContextPropagatingInterceptor implements ClientHttpRequestInt
 		if (requestId == null && captured == null) {
 			return; // nothing inbound to send, wherever the call goes
 		}
-		URI uri = request.getURI();
 		if (!this.internalHosts.includes(uri)) {
 			reportWithheld(uri, requestId, captured, headers);
 			return;
@@ -451,12 +476,16 @@ public final class ContextPropagatingInterceptor implements ClientHttpRequestInt
 
 	/** What an operator sees: method, scheme, host, port and path; never query or user info. */
 	static String describe(HttpRequest request) {
-		URI uri = request.getURI();
+		return describe(request.getMethod().name(), request.getURI());
+	}
+
+	/** What an operator sees of a call with the given method and URI. */
+	static String describe(String method, URI uri) {
 		String path = uri.getRawPath();
 		String host = uri.getHost();
 		int port = uri.getPort();
 		StringBuilder sb = new StringBuilder(64);
-		sb.append(request.getMethod().name()).append(' ');
+		sb.append(method).append(' ');
 		if (uri.getScheme() != null) {
 			sb.append(uri.getScheme()).append("://");
 		}
@@ -468,6 +497,14 @@ public final class ContextPropagatingInterceptor implements ClientHttpRequestInt
 		}
 		sb.append((path != null && !path.isEmpty()) ? path : "/");
 		return sb.toString();
+	}
+
+	ContextObserver observer() {
+		return this.observer;
+	}
+
+	UnboundOperations unbound() {
+		return this.unbound;
 	}
 
 	private static long saturatedNanos(Duration duration) {

@@ -1,8 +1,15 @@
 /**
- * Outbound HTTP: {@code RestClient} and {@code RestTemplate} calls carry the caller's deadline
- * downstream (and its request id, to the hosts declared internal) and are aborted when the
- * caller's context is cancelled, while the caller waits for the response and while it reads
- * the response body.
+ * Outbound HTTP: {@code RestClient}, {@code RestTemplate} and {@code WebClient} calls carry the
+ * caller's deadline downstream (and its request id, to the hosts declared internal) and are
+ * aborted when the caller's context is cancelled, while the caller waits for the response and
+ * while it reads the response body.
+ *
+ * <p>{@code WebClient} gets {@link dev.reqctx.http.ContextPropagatingExchangeFilter}, made from
+ * the interceptor's settings, which writes the same headers with the same code; it is
+ * non-blocking, so the abort is a cancelled subscription (of the exchange, then of its body)
+ * rather than an interrupt, and the failure is an error signal.
+ * {@link dev.reqctx.http.ReqctxWebClient} holds the Reactor {@code Context} key the filter reads
+ * the caller's context from. The rest of this page is about the blocking clients.
  *
  * <p>{@link dev.reqctx.http.ContextPropagatingInterceptor} does the work that is the same for
  * every client library: fail fast, headers, the live-tree operation, translating the failure of

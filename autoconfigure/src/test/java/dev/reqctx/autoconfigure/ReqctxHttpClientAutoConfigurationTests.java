@@ -11,6 +11,7 @@ import dev.reqctx.DeadlineExceededException;
 import dev.reqctx.RequestContext;
 import dev.reqctx.Scope;
 import dev.reqctx.StandardKeys;
+import dev.reqctx.http.ContextPropagatingExchangeFilter;
 import dev.reqctx.http.ContextPropagatingInterceptor;
 import dev.reqctx.http.TestHttpServer.RecordedRequest;
 import dev.reqctx.http.TestHttpServer;
@@ -24,16 +25,22 @@ import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.autoconfigure.ssl.SslAutoConfiguration;
 import org.springframework.boot.http.client.autoconfigure.HttpClientAutoConfiguration;
 import org.springframework.boot.http.client.autoconfigure.imperative.ImperativeHttpClientAutoConfiguration;
+import org.springframework.boot.http.client.autoconfigure.reactive.ReactiveHttpClientAutoConfiguration;
 import org.springframework.boot.http.converter.autoconfigure.HttpMessageConvertersAutoConfiguration;
 import org.springframework.boot.restclient.RestClientCustomizer;
 import org.springframework.boot.restclient.RestTemplateBuilder;
 import org.springframework.boot.restclient.RestTemplateCustomizer;
 import org.springframework.boot.restclient.autoconfigure.RestClientAutoConfiguration;
 import org.springframework.boot.restclient.autoconfigure.RestTemplateAutoConfiguration;
+import org.springframework.boot.test.context.FilteredClassLoader;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
+import org.springframework.boot.webclient.WebClientCustomizer;
+import org.springframework.boot.webclient.autoconfigure.WebClientAutoConfiguration;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.web.client.RestClient;
+import org.springframework.web.reactive.function.client.ExchangeFilterFunction;
+import org.springframework.web.reactive.function.client.WebClient;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowable;
@@ -52,7 +59,8 @@ class ReqctxHttpClientAutoConfigurationTests {
 		.withConfiguration(AutoConfigurations.of(ReqctxAutoConfiguration.class, ReqctxHttpClientAutoConfiguration.class,
 				SslAutoConfiguration.class, HttpClientAutoConfiguration.class,
 				ImperativeHttpClientAutoConfiguration.class, HttpMessageConvertersAutoConfiguration.class,
-				RestClientAutoConfiguration.class, RestTemplateAutoConfiguration.class))
+				RestClientAutoConfiguration.class, RestTemplateAutoConfiguration.class,
+				ReactiveHttpClientAutoConfiguration.class, WebClientAutoConfiguration.class))
 		// A call that is not aborted fails on this instead of hanging the build.
 		.withPropertyValues("spring.http.clients.read-timeout=5s");
 
@@ -85,11 +93,85 @@ class ReqctxHttpClientAutoConfigurationTests {
 	}
 
 	@Test
+	void registersTheExchangeFilterAndAddsItToBootsWebClientBuilder() {
+		this.runner.run((context) -> {
+			assertThat(context).hasSingleBean(ContextPropagatingExchangeFilter.class).hasBean("reqctxWebClientCustomizer");
+			List<ExchangeFilterFunction> filters = new CopyOnWriteArrayList<>();
+			context.getBean(WebClient.Builder.class).filters(filters::addAll);
+			assertThat(filters).containsExactly(context.getBean(ContextPropagatingExchangeFilter.class));
+		});
+	}
+
+	@Test
+	void withoutWebClientOnTheClasspathOnlyTheRestClientSideIsConfigured() {
+		this.runner.withClassLoader(new FilteredClassLoader(WebClient.class)).run((context) -> {
+			assertThat(context).hasSingleBean(ContextPropagatingInterceptor.class)
+				.doesNotHaveBean(ContextPropagatingExchangeFilter.class)
+				.doesNotHaveBean("reqctxWebClientCustomizer");
+		});
+	}
+
+	@Test
+	void webClientBuilderSendsHeadersNamedByTheSameProperties() throws IOException {
+		answering();
+		this.runner
+			.withPropertyValues("reqctx.http.budget-header=X-Budget", "reqctx.http.request-id-header=X-Correlation",
+					"reqctx.http.safety-margin=100ms", "reqctx.http.propagate-headers=X-Tenant",
+					"reqctx.http.internal-hosts=127.0.0.1")
+			.run((context) -> {
+				WebClient client = context.getBean(WebClient.Builder.class).build();
+				try (Scope scope = requestContext().attach()) {
+					client.get().uri(this.server.uri("/webclient")).retrieve().toBodilessEntity().block(WAIT);
+				}
+				RecordedRequest request = this.server.takeRequest(WAIT);
+				assertThat(Long.parseLong(request.header("X-Budget"))).isPositive().isLessThanOrEqualTo(1900);
+				assertThat(request.headers()).doesNotContainKey("request-timeout-ms");
+				assertThat(request.header("X-Correlation")).isEqualTo("req-1");
+				assertThat(request.header("X-Tenant")).isEqualTo("acme");
+			});
+	}
+
+	@Test
+	void bootBuiltWebClientIsAbortedAtTheDeadline() throws IOException {
+		silent();
+		this.runner.run((context) -> {
+			WebClient client = context.getBean(WebClient.Builder.class).build();
+			long deadline;
+			Throwable thrown;
+			try (CancellableContext ctx = RequestContext.root().withTimeout(Duration.ofMillis(200));
+					Scope scope = ctx.attach()) {
+				deadline = ctx.deadline().orElseThrow().nanoTime();
+				thrown = catchThrowable(
+						() -> client.get().uri(this.server.uri("/slow")).retrieve().toBodilessEntity().block(WAIT));
+			}
+			assertThat(thrown).isInstanceOf(DeadlineExceededException.class);
+			assertThat(Duration.ofNanos(System.nanoTime() - deadline)).isLessThan(Duration.ofMillis(500));
+			assertThat(Duration.ofNanos(this.server.awaitClientClose(WAIT) - deadline)).isLessThan(Duration.ofMillis(500));
+		});
+	}
+
+	@Test
+	void userExchangeFilterReplacesTheDefault() throws IOException {
+		answering();
+		this.runner.withUserConfiguration(CustomInterceptorConfiguration.class, CustomFilterConfiguration.class)
+			.run((context) -> {
+				assertThat(context).hasSingleBean(ContextPropagatingExchangeFilter.class);
+				WebClient client = context.getBean(WebClient.Builder.class).build();
+				try (Scope scope = requestContext().attach()) {
+					client.get().uri(this.server.uri("/custom")).retrieve().toBodilessEntity().block(WAIT);
+				}
+				assertThat(this.server.takeRequest(WAIT).header("X-Custom-Budget")).isNotNull();
+			});
+	}
+
+	@Test
 	void httpDisabledLeavesClientsUntouched() throws IOException {
 		answering();
 		this.runner.withPropertyValues("reqctx.http.enabled=false").run((context) -> {
 			assertThat(context).doesNotHaveBean(ContextPropagatingInterceptor.class)
-				.doesNotHaveBean("reqctxRestClientCustomizer");
+				.doesNotHaveBean("reqctxRestClientCustomizer")
+				.doesNotHaveBean(ContextPropagatingExchangeFilter.class);
+			assertThat(context.getBeansOfType(WebClientCustomizer.class)).doesNotContainKey("reqctxWebClientCustomizer");
 			call(context.getBean(RestClient.Builder.class).build(), "/off");
 			assertThat(this.server.takeRequest(WAIT).headers()).doesNotContainKeys("request-timeout-ms", "x-request-id");
 		});
@@ -244,6 +326,16 @@ class ReqctxHttpClientAutoConfigurationTests {
 		@Bean
 		ContextPropagatingInterceptor customInterceptor() {
 			return new ContextPropagatingInterceptor().withBudgetHeader("X-Custom-Budget");
+		}
+
+	}
+
+	@Configuration(proxyBeanMethods = false)
+	static class CustomFilterConfiguration {
+
+		@Bean
+		ContextPropagatingExchangeFilter customFilter(ContextPropagatingInterceptor interceptor) {
+			return new ContextPropagatingExchangeFilter(interceptor);
 		}
 
 	}
