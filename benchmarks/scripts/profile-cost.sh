@@ -19,7 +19,8 @@
 # Settings (environment): PROFILES (3), PROFILE_DURATION (20s), PAIRS (6), BURSTS (3),
 # DURATION (5s), WARMUP (60s per service, in slices of 10s), CONNECTIONS (16), EVENT (cpu;
 # itimer where perf events are not allowed), INTERVAL (1ms), SERVER_ARGS (extra arguments for
-# every service), JAVA_OPTS (-Xms256m -Xmx256m), SKIP_BUILD, SKIP_AB, SKIP_PROFILE, OUT.
+# every service), JAVA_OPTS (-Xms256m -Xmx256m), JAR (the sample jar to run: another build to
+# compare), SKIP_BUILD, SKIP_AB, SKIP_PROFILE, OUT.
 set -euo pipefail
 
 cd "$(dirname "$0")/../.."
@@ -45,7 +46,7 @@ if [ "${SKIP_BUILD:-0}" != 1 ]; then
 	rm -f sample-service/target/reqctx-sample-service-*.jar
 	./mvnw -q -B -DskipTests -pl sample-service -am install
 fi
-jar=$(ls sample-service/target/reqctx-sample-service-*.jar | grep -v original | head -1)
+jar=${JAR:-$(ls sample-service/target/reqctx-sample-service-*.jar | grep -v original | head -1)}
 
 # async-profiler from Maven Central: the jar carries libasyncProfiler.so for linux-x64.
 lib="benchmarks/target/async-profiler-$ASPROF_VERSION/linux-x64/libasyncProfiler.so"
