@@ -24,7 +24,7 @@ import dev.reqctx.spi.CancelExecutor;
  * its deadline with the time the timer thread will wake up by itself; only an earlier deadline
  * unparks the thread.
  * <li>Cancelling (a request ending, the common case) does nothing while the context is still on
- * a stack: the timer thread drops it when it gets to it. A context the thread already moved into
+ * a stack: the next push onto that stack leaves it out, or the timer thread drops it. A context the thread already moved into
  * its heap is pushed onto a removal stack (one CAS), which the thread empties when it next looks.
  * </ul>
  * The timer thread owns a pairing heap of contexts ordered by deadline (the contexts are its
@@ -105,7 +105,14 @@ final class DeadlineTimer {
 		CancellableContext head;
 		do {
 			head = INCOMING.get(stack);
-			ctx.timerQueueNext = head;
+			// Contexts on the stack that were cancelled since they were pushed (under load, nearly
+			// every request before this one) are left out rather than kept for the timer thread to
+			// drop: the stack holds the contexts still running, not the last 100 ms of requests.
+			CancellableContext below = head;
+			while (below != null && below.cancellationCause() != null) {
+				below = below.timerQueueNext;
+			}
+			ctx.timerQueueNext = below;
 		}
 		while (!INCOMING.compareAndSet(stack, head, ctx));
 		// After the push (a full fence): the thread either sees this context when it next looks,
