@@ -17,7 +17,8 @@
 #   PAIRS=6 BURSTS=3 DURATION=5s PROFILES=3 SKIP_BUILD=1 benchmarks/scripts/profile-cost.sh
 #
 # Settings (environment): PROFILES (3), PROFILE_DURATION (20s), PAIRS (6), BURSTS (3),
-# DURATION (5s), WARMUP (60s per service, in slices of 10s), CONNECTIONS (16), EVENT (cpu;
+# DURATION (5s), WARMUP (60s per service at least, in slices of 10s, then until the rate is
+# steady within 3 %), MAX_WARMUP (240s), CONNECTIONS (16), EVENT (cpu;
 # itimer where perf events are not allowed), INTERVAL (1ms), SERVER_ARGS (extra arguments for
 # every service), JAVA_OPTS (-Xms256m -Xmx256m), JAR (the sample jar to run: another build to
 # compare), SKIP_BUILD, SKIP_AB, SKIP_PROFILE, OUT.
@@ -31,6 +32,7 @@ PAIRS=${PAIRS:-6}
 BURSTS=${BURSTS:-3}
 DURATION=${DURATION:-5s}
 WARMUP=${WARMUP:-60s}
+MAX_WARMUP=${MAX_WARMUP:-240s}
 CONNECTIONS=${CONNECTIONS:-16}
 EVENT=${EVENT:-cpu}
 INTERVAL=${INTERVAL:-1ms}
@@ -113,12 +115,30 @@ cpu_ticks() { # $1 = pid: utime + stime in clock ticks
 	awk '{ print $14 + $15 }' "/proc/$1/stat"
 }
 
+# Warms the services up in alternating 10 s slices for at least WARMUP, then until each one's
+# rate changed by less than 3 % over its last slice (a pinned service keeps speeding up for 1-2
+# minutes while the JIT works), at most MAX_WARMUP; prints each service's slice rates.
 warm_up() { # names...
-	local slices=$(( ${WARMUP%s} / 10 ))
-	for _ in $(seq 1 "$slices"); do
+	local min=$(( ${WARMUP%s} / 10 )) max=$(( ${MAX_WARMUP%s} / 10 )) slice=0 settled
+	declare -A last=() rates=()
+	while :; do
+		slice=$((slice + 1))
+		settled=1
 		for name in "$@"; do
-			load "$name" 10s "$OUT/warmup.txt" >/dev/null
+			local n
+			n=$(load "$name" 10s "$OUT/warmup.txt")
+			rates[$name]="${rates[$name]:-} $((n / 10))"
+			if [ -z "${last[$name]:-}" ] || ! awk -v a="${last[$name]}" -v b="$n" 'BEGIN { exit !(b < a * 1.03 && b > a * 0.97) }'; then
+				settled=0
+			fi
+			last[$name]=$n
 		done
+		if { [ "$slice" -ge "$min" ] && [ "$settled" = 1 ]; } || [ "$slice" -ge "$max" ]; then
+			break
+		fi
+	done
+	for name in "$@"; do
+		echo "# warm-up $name requests/s per 10 s slice:${rates[$name]}" >>"$summary"
 	done
 }
 
