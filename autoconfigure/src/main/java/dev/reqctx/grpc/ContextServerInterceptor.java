@@ -2,7 +2,6 @@ package dev.reqctx.grpc;
 
 import java.time.Duration;
 import java.util.Objects;
-import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -18,6 +17,7 @@ import dev.reqctx.Scope;
 import dev.reqctx.StandardKeys;
 import dev.reqctx.spi.ContextObserver;
 import dev.reqctx.spi.Contexts;
+import dev.reqctx.spi.RequestIds;
 import dev.reqctx.spi.RequestInfo;
 import dev.reqctx.spi.ThreadContextBinder;
 import io.grpc.Context;
@@ -77,8 +77,6 @@ public final class ContextServerInterceptor implements ServerInterceptor {
 	/** The metadata key of the request id. */
 	public static final Metadata.Key<String> REQUEST_ID_KEY = Metadata.Key.of("x-request-id",
 			Metadata.ASCII_STRING_MARSHALLER);
-
-	private static final int MAX_REQUEST_ID_LENGTH = 128;
 
 	/** How long before the inbound deadline a client's reset still counts as the deadline's. */
 	private static final long DEADLINE_SLACK_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
@@ -160,8 +158,8 @@ public final class ContextServerInterceptor implements ServerInterceptor {
 			nanos = Math.min(nanos, Math.max(0, inbound.timeRemaining(TimeUnit.NANOSECONDS)));
 		}
 		String requestId = headers.get(REQUEST_ID_KEY);
-		if (requestId == null || !isValidRequestId(requestId)) {
-			requestId = UUID.randomUUID().toString();
+		if (requestId == null || !RequestIds.isValid(requestId)) {
+			requestId = RequestIds.generate();
 		}
 		String route = "/" + call.getMethodDescriptor().getFullMethodName();
 		CancellableContext ctx = Contexts.newRoot(this.runtime,
@@ -179,22 +177,6 @@ public final class ContextServerInterceptor implements ServerInterceptor {
 			throw ex;
 		}
 		return new InboundListener<>(listener, inboundCall);
-	}
-
-	static boolean isValidRequestId(String id) {
-		int length = id.length();
-		if (length == 0 || length > MAX_REQUEST_ID_LENGTH) {
-			return false;
-		}
-		for (int i = 0; i < length; i++) {
-			char c = id.charAt(i);
-			boolean ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-'
-					|| c == '_' || c == '.' || c == ':' || c == '/' || c == '+' || c == '=' || c == '@';
-			if (!ok) {
-				return false;
-			}
-		}
-		return true;
 	}
 
 	private static long saturatedNanos(Duration duration) {

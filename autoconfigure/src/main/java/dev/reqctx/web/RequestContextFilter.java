@@ -19,6 +19,7 @@ import dev.reqctx.Scope;
 import dev.reqctx.StandardKeys;
 import dev.reqctx.spi.ContextObserver;
 import dev.reqctx.spi.Contexts;
+import dev.reqctx.spi.RequestIds;
 import dev.reqctx.spi.RequestInfo;
 import dev.reqctx.spi.ThreadContextBinder;
 import jakarta.servlet.AsyncEvent;

@@ -1,14 +1,15 @@
-package dev.reqctx.web;
+package dev.reqctx.spi;
 
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
- * Validates inbound request ids and generates new ones.
+ * Validates inbound request ids and generates new ones, for every integration that accepts a
+ * request id from a client (the servlet filter's header, gRPC metadata).
  */
-final class RequestIds {
+public final class RequestIds {
 
 	/** Long enough for any UUID, W3C trace id or vendor id; short enough to log and index. */
-	static final int MAX_LENGTH = 128;
+	public static final int MAX_LENGTH = 128;
 
 	private static final char[] HEX = "0123456789abcdef".toCharArray();
 
@@ -19,8 +20,10 @@ final class RequestIds {
 	 * Returns whether the id is safe to echo in a header and write to logs: 1 to 128 of
 	 * {@code A-Z a-z 0-9 - _ . : / + = @}. Anything else (CR/LF, spaces, quotes, non-ASCII)
 	 * could forge log lines or headers.
+	 * @param id the inbound id
+	 * @return whether it may be used as is
 	 */
-	static boolean isValid(String id) {
+	public static boolean isValid(String id) {
 		int length = id.length();
 		if (length == 0 || length > MAX_LENGTH) {
 			return false;
@@ -40,8 +43,9 @@ final class RequestIds {
 	 * Generates a random version-4 UUID string. {@code UUID.randomUUID()} draws from
 	 * {@code SecureRandom}, which is slow and contended; request ids need uniqueness, not
 	 * unpredictability.
+	 * @return a new id
 	 */
-	static String generate() {
+	public static String generate() {
 		ThreadLocalRandom random = ThreadLocalRandom.current();
 		long hi = (random.nextLong() & ~0xF000L) | 0x4000L;
 		long lo = (random.nextLong() & 0x3FFFFFFFFFFFFFFFL) | 0x8000000000000000L;
