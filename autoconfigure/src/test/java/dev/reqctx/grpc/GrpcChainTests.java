@@ -136,37 +136,26 @@ class GrpcChainTests {
 
 	@Test
 	void cancellingTheGrpcCallStopsTheHandlersSqlOnPostgres() throws Exception {
-		String marker = marker("cancel");
-		ClientCall<String, String> call = channel.newCall(GrpcInterceptorsTests.RUN, CallOptions.DEFAULT);
-		CompletableFuture<Status> closed = new CompletableFuture<>();
-		call.start(new ClientCall.Listener<>() {
-
-			@Override
-			public void onClose(Status status, Metadata trailers) {
-				closed.complete(status);
-			}
-
-		}, new Metadata());
-		call.request(1);
-		call.sendMessage("sql:" + marker);
-		call.halfClose();
-		assertThat(pg.awaitActive("%" + marker + "%", 1, Duration.ofSeconds(10))).isTrue();
-		long cancelledAt = System.nanoTime();
-		call.cancel("the client gives up", null);
-		assertThat(pg.awaitNoActive("%" + marker + "%", MARGIN))
-			.as("pg_sleep gone within %s of the client's cancel", MARGIN)
-			.isTrue();
-		System.out.printf("grpc client cancel -> pg_sleep gone from pg_stat_activity (Spring gRPC server): %.1f ms%n",
-				(System.nanoTime() - cancelledAt) / 1e6);
-		assertThat(closed.get(5, TimeUnit.SECONDS).getCode()).isEqualTo(Status.Code.CANCELLED);
-		await().atMost(Duration.ofSeconds(5)).until(() -> application.getBean(ContextRuntime.class).live().isEmpty());
+		long millis = cancelWhileTheSqlRuns("sql:", marker("cancel"), "pg_sleep");
+		System.out.printf("grpc client cancel -> pg_sleep gone from pg_stat_activity (Spring gRPC server): %d ms%n",
+				millis);
 	}
 
 	@Test
 	void cancellingTheGrpcCallStopsTheSqlOfTheMvcEndpointItCalled() throws Exception {
 		// gRPC -> RestClient -> MVC -> SQL: the call's cancel aborts the handler's exchange, and
 		// the MVC request sees its client gone (reqctx.web.detect-client-gone).
-		String marker = marker("cancel-mvc");
+		long millis = cancelWhileTheSqlRuns("mvc:", marker("cancel-mvc"), "the MVC endpoint's pg_sleep");
+		System.out.printf("grpc client cancel -> mvc -> pg_sleep gone from pg_stat_activity: %d ms%n", millis);
+	}
+
+	/**
+	 * Starts a call whose handler runs {@code pg_sleep} (itself, or through the MVC endpoint),
+	 * cancels it from the client once the statement runs, and checks that the statement is gone
+	 * within the margin, the call closed {@code CANCELLED} and nothing left in the live tree.
+	 * @return milliseconds from the cancel to the statement gone
+	 */
+	private long cancelWhileTheSqlRuns(String route, String marker, String what) throws Exception {
 		ClientCall<String, String> call = channel.newCall(GrpcInterceptorsTests.RUN, CallOptions.DEFAULT);
 		CompletableFuture<Status> closed = new CompletableFuture<>();
 		call.start(new ClientCall.Listener<>() {
@@ -178,18 +167,18 @@ class GrpcChainTests {
 
 		}, new Metadata());
 		call.request(1);
-		call.sendMessage("mvc:" + marker);
+		call.sendMessage(route + marker);
 		call.halfClose();
 		assertThat(pg.awaitActive("%" + marker + "%", 1, Duration.ofSeconds(10))).isTrue();
 		long cancelledAt = System.nanoTime();
 		call.cancel("the client gives up", null);
 		assertThat(pg.awaitNoActive("%" + marker + "%", MARGIN))
-			.as("the MVC endpoint's pg_sleep gone within %s of the gRPC client's cancel", MARGIN)
+			.as("%s gone within %s of the client's cancel", what, MARGIN)
 			.isTrue();
-		System.out.printf("grpc client cancel -> mvc -> pg_sleep gone from pg_stat_activity: %.1f ms%n",
-				(System.nanoTime() - cancelledAt) / 1e6);
+		long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - cancelledAt);
 		assertThat(closed.get(5, TimeUnit.SECONDS).getCode()).isEqualTo(Status.Code.CANCELLED);
 		await().atMost(Duration.ofSeconds(5)).until(() -> application.getBean(ContextRuntime.class).live().isEmpty());
+		return millis;
 	}
 
 	@Test

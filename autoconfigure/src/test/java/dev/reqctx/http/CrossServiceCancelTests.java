@@ -5,22 +5,20 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
-import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 import dev.reqctx.testsupport.PostgresServer;
 import dev.reqctx.testsupport.RawHttp;
+import dev.reqctx.testsupport.TestHttp;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.Timeout.ThreadMode;
+import org.junit.jupiter.api.Timeout;
 
 import org.springframework.boot.SpringBootConfiguration;
 import org.springframework.boot.autoconfigure.EnableAutoConfiguration;
@@ -95,7 +93,7 @@ class CrossServiceCancelTests {
 				HttpRequest.newBuilder(uri("/chain?tag=" + tag)).header("X-Request-Id", tag).build(),
 				HttpResponse.BodyHandlers.ofString());
 		assertThat(pg.awaitActive("%" + tag + "%", 1, Duration.ofSeconds(10))).as("hop 2's query runs").isTrue();
-		String id = contextIdOf(tag);
+		String id = new TestHttp(edgePort).awaitContextId(tag);
 		long cancelled = System.nanoTime();
 		HttpResponse<String> cancel = this.caller.send(
 				HttpRequest.newBuilder(uri("/actuator/requestcontexts/" + id)).POST(HttpRequest.BodyPublishers.noBody())
@@ -138,19 +136,6 @@ class CrossServiceCancelTests {
 
 	private static URI uri(String path) {
 		return URI.create("http://127.0.0.1:" + edgePort + path);
-	}
-
-	/** Polls hop 1's live tree until the request shows. */
-	private String contextIdOf(String requestId) {
-		Pattern pattern = Pattern.compile("\"id\":\"([0-9a-f]+)\"[^{}]*\"requestId\":\"" + requestId + "\"");
-		return await(requestId + " listed").atMost(Duration.ofSeconds(5))
-			.pollInterval(Duration.ofMillis(5))
-			.until(() -> {
-				HttpResponse<String> list = this.caller.send(HttpRequest.newBuilder(uri("/actuator/requestcontexts"))
-					.build(), HttpResponse.BodyHandlers.ofString());
-				Matcher matcher = pattern.matcher(list.body());
-				return matcher.find() ? matcher.group(1) : null;
-			}, Objects::nonNull);
 	}
 
 	@SpringBootConfiguration(proxyBeanMethods = false)

@@ -7,19 +7,17 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.Map;
-import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 import dev.reqctx.RequestContext;
+import dev.reqctx.testsupport.TestHttp;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.Timeout.ThreadMode;
+import org.junit.jupiter.api.Timeout;
 
 import org.springframework.boot.SpringBootConfiguration;
 import org.springframework.boot.autoconfigure.EnableAutoConfiguration;
@@ -34,7 +32,6 @@ import org.springframework.web.bind.annotation.RestController;
 import org.springframework.web.client.RestClient;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.awaitility.Awaitility.await;
 
 /**
  * A chain of hops through a real embedded server that calls itself with Boot's
@@ -132,7 +129,7 @@ class MultiHopTests {
 		CompletableFuture<HttpResponse<String>> response = this.caller.sendAsync(request,
 				HttpResponse.BodyHandlers.ofString());
 		backend.takeRequest(Duration.ofSeconds(5)); // the downstream call is in flight
-		String id = contextIdOf("operator-1");
+		String id = new TestHttp(port).awaitContextId("operator-1");
 		long cancelledAt = System.nanoTime();
 		HttpResponse<String> cancel = this.caller.send(
 				HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/actuator/requestcontexts/" + id))
@@ -143,20 +140,6 @@ class MultiHopTests {
 		long closed = backend.awaitClientClose(Duration.ofSeconds(5));
 		assertThat(response.get().statusCode()).as(response.get().body()).isEqualTo(503);
 		assertThat(Duration.ofNanos(closed - cancelledAt)).isLessThan(Duration.ofMillis(500));
-	}
-
-	/** Polls the live tree until the request shows (it may not have reached the filter yet). */
-	private String contextIdOf(String requestId) {
-		Pattern pattern = Pattern.compile("\"id\":\"([0-9a-f]+)\"[^{}]*\"requestId\":\"" + requestId + "\"");
-		return await(requestId + " listed").atMost(Duration.ofSeconds(5))
-			.pollInterval(Duration.ofMillis(5))
-			.until(() -> {
-				HttpResponse<String> list = this.caller.send(HttpRequest
-					.newBuilder(URI.create("http://127.0.0.1:" + port + "/actuator/requestcontexts"))
-					.build(), HttpResponse.BodyHandlers.ofString());
-				Matcher matcher = pattern.matcher(list.body());
-				return matcher.find() ? matcher.group(1) : null;
-			}, Objects::nonNull);
 	}
 
 	@SpringBootConfiguration(proxyBeanMethods = false)

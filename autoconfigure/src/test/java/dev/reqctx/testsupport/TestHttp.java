@@ -6,8 +6,12 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
+import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
+import org.awaitility.Awaitility;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
@@ -47,6 +51,23 @@ public final class TestHttp {
 			.sendAsync(request(path, headers).POST(HttpRequest.BodyPublishers.noBody()).build(),
 					HttpResponse.BodyHandlers.ofString())
 			.thenApply(Response::new);
+	}
+
+	/**
+	 * Polls the application's live tree until a request with this request id shows (it may not
+	 * have reached the filter yet) and returns its context id.
+	 * @param requestId the request's {@code X-Request-Id}
+	 * @return the id of its context
+	 */
+	public String awaitContextId(String requestId) {
+		Pattern pattern = Pattern.compile("\"id\":\"([0-9a-f]+)\"[^{}]*\"requestId\":\"" + Pattern.quote(requestId) + "\"");
+		return Awaitility.await(requestId + " listed")
+			.atMost(Duration.ofSeconds(5))
+			.pollInterval(Duration.ofMillis(5))
+			.until(() -> {
+				Matcher matcher = pattern.matcher(get("/actuator/requestcontexts").body());
+				return matcher.find() ? matcher.group(1) : null;
+			}, Objects::nonNull);
 	}
 
 	private HttpRequest.Builder request(String path, String... headers) {
