@@ -211,6 +211,33 @@ public final class CancellableContext extends RequestContext implements AutoClos
 		return ctx;
 	}
 
+	/**
+	 * Creates a root of the runtime, as {@link #createWithTimeout} does ({@code Long.MAX_VALUE}
+	 * for no deadline), and registers it in the runtime's live contexts. A deadline more than
+	 * {@link DeadlineTimer#WATCH_BEYOND_NANOS} away is not handed to the timer: the timer thread
+	 * finds it in the live contexts, which it looks through anyway, once it is near. A request
+	 * ends long before that, so its deadline costs the request path nothing.
+	 */
+	static CancellableContext createLive(ContextRuntime runtime, RequestContext base, ContextKind kind,
+			Object label, long timeoutNanos) {
+		long now = System.nanoTime();
+		Deadline deadline = (timeoutNanos == Long.MAX_VALUE) ? null : Deadline.afterNanos(now, timeoutNanos);
+		CancellableContext ctx = new CancellableContext(runtime, base, kind, label, now, true, deadline, null, false);
+		LiveContexts live = runtime.live();
+		if (ctx.timed && timeoutNanos > DeadlineTimer.WATCH_BEYOND_NANOS) {
+			// Before the context is published (the registry's lock): the timer reads it there.
+			ctx.timerState = DeadlineTimer.WATCHED;
+			if (!live.swept) {
+				DeadlineTimer.sweep(live);
+			}
+		}
+		else {
+			ctx.start();
+		}
+		live.register(ctx);
+		return ctx;
+	}
+
 	static CancellableContext createTask(RequestContext base, Object label, OrphanHandler handler,
 			boolean survivesCompletion) {
 		CancellableContext ctx = new CancellableContext(null, base, ContextKind.TASK, label, System.nanoTime(), true,

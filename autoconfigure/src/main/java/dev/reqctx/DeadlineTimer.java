@@ -2,9 +2,12 @@ package dev.reqctx;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
+import java.lang.ref.WeakReference;
 import java.util.ArrayDeque;
 import java.util.Collection;
 import java.util.Deque;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.atomic.AtomicReferenceArray;
@@ -51,8 +54,30 @@ final class DeadlineTimer {
 	/** The timer is done with the deadline: fired, or dropped because the context was cancelled. */
 	static final int DONE = 3;
 
+	/**
+	 * The deadline of a root in its runtime's live contexts, further away than
+	 * {@link #WATCH_BEYOND_NANOS} when it started: the timer thread finds it there when it is near.
+	 */
+	static final int WATCHED = 4;
+
 	/** How often, at least, the timer thread looks at its stacks while anything is pending. */
 	static final long LOOK_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
+
+	/**
+	 * A live root's deadline further away than this is left in the live contexts: the timer thread
+	 * moves it into its heap on the look that finds it due within the next two looks, so it is in
+	 * the heap at least one look before it is due.
+	 */
+	static final long WATCH_BEYOND_NANOS = 3 * LOOK_NANOS;
+
+	/** Looks in a row with nothing pending and nothing in flight before the thread parks. */
+	private static final int IDLE_LOOKS_BEFORE_PARKING = 10;
+
+	/** The live contexts the thread looks through on every look. */
+	private static final List<WeakReference<LiveContexts>> SWEPT = new CopyOnWriteArrayList<>();
+
+	/** Owned by the timer thread. */
+	private static int idleLooks;
 
 	private static final VarHandle STATE;
 
@@ -101,6 +126,10 @@ final class DeadlineTimer {
 	/** Schedules the context's deadline; it must have one. Called once per context. */
 	static void schedule(CancellableContext ctx) {
 		STATE.setRelease(ctx, QUEUED);
+		push(ctx);
+	}
+
+	private static void push(CancellableContext ctx) {
 		int stack = (int) ctx.sequence() & (INCOMING.length() - 1);
 		CancellableContext head;
 		do {
@@ -120,6 +149,73 @@ final class DeadlineTimer {
 		if (parked || due(ctx) - wakeAt < 0) {
 			LockSupport.unpark(THREAD);
 		}
+	}
+
+	/** Makes the timer thread look through the live contexts on every look. */
+	static void sweep(LiveContexts live) {
+		synchronized (SWEPT) {
+			if (!live.swept) {
+				SWEPT.add(new WeakReference<>(live));
+				live.swept = true;
+			}
+		}
+		registered();
+	}
+
+	/**
+	 * A root was registered in live contexts the thread looks through: wakes the thread if it
+	 * parked with nothing to do. Read after the registry's lock was released: either the thread's
+	 * last look through that registry came after it (and did not park), or it set
+	 * {@link #parked} before that look, and this read sees it.
+	 */
+	static void registered() {
+		if (parked) {
+			LockSupport.unpark(THREAD);
+		}
+	}
+
+	/** A root left its live contexts without being cancelled: its deadline goes to a stack. */
+	static void unregistered(CancellableContext ctx) {
+		if ((int) STATE.getVolatile(ctx) == WATCHED && STATE.compareAndSet(ctx, WATCHED, QUEUED)) {
+			push(ctx);
+		}
+	}
+
+	/**
+	 * On the timer thread, under the lock of the registry stripe that holds the context: moves a
+	 * watched deadline due before {@code horizon} into the heap.
+	 */
+	static void offer(CancellableContext ctx, long horizon) {
+		if ((int) STATE.getVolatile(ctx) != WATCHED || due(ctx) - horizon > 0 || ctx.cancellationCause() != null) {
+			return;
+		}
+		// As for a push: marked first, then the cancel checked, so that a cancel either sees it
+		// in the heap (and asks for its removal) or is seen here.
+		if (STATE.compareAndSet(ctx, WATCHED, IN_HEAP)) {
+			if (ctx.cancellationCause() != null) {
+				STATE.setVolatile(ctx, DONE);
+			}
+			else {
+				size++;
+				root = (root != null) ? meld(root, ctx) : ctx;
+			}
+		}
+	}
+
+	/** Looks through the swept live contexts; returns whether anything is in flight in them. */
+	private static boolean sweepLive(long now) {
+		boolean any = false;
+		long horizon = now + 2 * LOOK_NANOS;
+		for (WeakReference<LiveContexts> ref : SWEPT) {
+			LiveContexts live = ref.get();
+			if (live == null) {
+				SWEPT.remove(ref);
+			}
+			else if (live.sweep(now, horizon)) {
+				any = true;
+			}
+		}
+		return any;
 	}
 
 	/** Releases the deadline of a context that was cancelled; called after the cancel is set. */
@@ -240,6 +336,7 @@ final class DeadlineTimer {
 		boolean pushed = drainIncoming();
 		drainRemoved();
 		long now = System.nanoTime();
+		boolean inFlight = sweepLive(now);
 		while (root != null && due(root) - now <= 0) {
 			CancellableContext expired = root;
 			removeNode(expired);
@@ -253,9 +350,13 @@ final class DeadlineTimer {
 			sync.run();
 			SYNC.set(null);
 		}
-		if (root == null && !pushed) {
+		// Parks only after a second with nothing to do: on a busy core there is often nothing in
+		// flight between two looks, and parking at once would make the next request wake it.
+		idleLooks = (root == null && !pushed && !inFlight) ? idleLooks + 1 : 0;
+		if (idleLooks >= IDLE_LOOKS_BEFORE_PARKING) {
+			idleLooks = 0;
 			parked = true;
-			if (!incomingEmpty() || SYNC.get() != null) {
+			if (!incomingEmpty() || SYNC.get() != null || sweepLive(System.nanoTime()) || root != null) {
 				parked = false;
 				return;
 			}

@@ -2,6 +2,7 @@ package dev.reqctx;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Consumer;
 
 /**
@@ -20,6 +21,12 @@ public final class LiveContexts {
 	private static final int STRIPES = 16;
 
 	private final Stripe[] table = new Stripe[STRIPES];
+
+	/** Set once the deadline timer's thread looks through this registry on every look. */
+	volatile boolean swept;
+
+	/** Told, from the timer's thread, when a request is older than its age. */
+	private final List<AgeWatch> ageWatches = new CopyOnWriteArrayList<>();
 
 	LiveContexts() {
 		for (int i = 0; i < STRIPES; i++) {
@@ -42,6 +49,9 @@ public final class LiveContexts {
 			}
 			stripe.head = ctx;
 			stripe.size++;
+		}
+		if (this.swept) {
+			DeadlineTimer.registered();
 		}
 	}
 
@@ -68,6 +78,57 @@ public final class LiveContexts {
 			ctx.registryNext = null;
 			stripe.size--;
 		}
+		if (ctx.cancellationCause() == null) {
+			// Left without being cancelled: its deadline can no longer be found here.
+			DeadlineTimer.unregistered(ctx);
+		}
+	}
+
+	/**
+	 * Asks to be told, from the deadline timer's thread, whenever one of its looks finds a
+	 * request older than {@code ageNanos} that is not cancelled. The action must be quick and
+	 * must not block (it runs on the thread that fires deadlines).
+	 * @return removes the watch
+	 */
+	AutoCloseable watchAge(long ageNanos, Runnable action) {
+		AgeWatch watch = new AgeWatch(ageNanos, action);
+		this.ageWatches.add(watch);
+		DeadlineTimer.sweep(this);
+		return () -> this.ageWatches.remove(watch);
+	}
+
+	/**
+	 * One look of the deadline timer's thread: offers every context to the timer (see
+	 * {@link DeadlineTimer#offer}) and tells the age watches.
+	 * @return whether anything is registered
+	 */
+	boolean sweep(long now, long horizon) {
+		boolean any = false;
+		long oldest = -1; // the age of the oldest request not cancelled, -1 for none
+		for (Stripe stripe : this.table) {
+			synchronized (stripe) {
+				for (CancellableContext c = stripe.head; c != null; c = c.registryNext) {
+					any = true;
+					DeadlineTimer.offer(c, horizon);
+					if (c.kind() == ContextKind.REQUEST && c.cancellationCause() == null) {
+						oldest = Math.max(oldest, now - c.startNanos());
+					}
+				}
+			}
+		}
+		if (oldest >= 0) {
+			for (AgeWatch watch : this.ageWatches) {
+				if (oldest >= watch.ageNanos) {
+					try {
+						watch.action.run();
+					}
+					catch (RuntimeException ex) {
+						// The watcher's own business; the timer keeps firing deadlines.
+					}
+				}
+			}
+		}
+		return any;
 	}
 
 	/**
@@ -155,6 +216,9 @@ public final class LiveContexts {
 	private Stripe stripeOf(CancellableContext ctx) {
 		// Ids are sequential, so consecutive requests land on different stripes.
 		return this.table[(int) ctx.sequence() & (STRIPES - 1)];
+	}
+
+	private record AgeWatch(long ageNanos, Runnable action) {
 	}
 
 	private static final class Stripe {

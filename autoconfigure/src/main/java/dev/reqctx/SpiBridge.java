@@ -42,6 +42,20 @@ final class SpiBridge extends CoreBridge {
 	}
 
 	@Override
+	protected CancellableContext newLiveRoot(ContextRuntime runtime, RequestContext values, ContextKind kind,
+			Object label, long timeoutNanos) {
+		Objects.requireNonNull(runtime, "runtime must not be null");
+		Objects.requireNonNull(kind, "kind must not be null");
+		return CancellableContext.createLive(runtime, values, kind, label, timeoutNanos);
+	}
+
+	@Override
+	protected AutoCloseable watchAge(ContextRuntime runtime, long ageNanos, Runnable action) {
+		Objects.requireNonNull(action, "action must not be null");
+		return runtime.live().watchAge(ageNanos, action);
+	}
+
+	@Override
 	protected CancellableContext newTask(RequestContext parent, Object label, OrphanHandler handler,
 			boolean keepRunningWhenOrphaned) {
 		return parent.newTask(label, handler, keepRunningWhenOrphaned);

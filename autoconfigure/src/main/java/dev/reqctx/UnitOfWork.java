@@ -216,10 +216,14 @@ public final class UnitOfWork implements AutoCloseable {
 				this.values = this.values.withValue(StandardKeys.REQUEST_ID, UUID.randomUUID().toString());
 			}
 			Object label = this.name;
-			CancellableContext context = (this.timeoutNanos >= 0)
-					? CancellableContext.createWithTimeout(this.runtime, this.values, this.kind, label, this.timeoutNanos)
-					: CancellableContext.createRoot(this.runtime, this.values, this.kind, label, this.deadline);
-			this.runtime.live().register(context);
+			CancellableContext context;
+			if (this.timeoutNanos >= 0) {
+				context = CancellableContext.createLive(this.runtime, this.values, this.kind, label, this.timeoutNanos);
+			}
+			else {
+				context = CancellableContext.createRoot(this.runtime, this.values, this.kind, label, this.deadline);
+				this.runtime.live().register(context);
+			}
 			return new UnitOfWork(context, this.name);
 		}
 

@@ -12,6 +12,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 
+import dev.reqctx.spi.Contexts;
 import org.junit.jupiter.api.Test;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -148,6 +149,125 @@ class DeadlineTimerTests {
 		}
 		finally {
 			longLived.forEach(CancellableContext::cancel);
+		}
+	}
+
+	@Test
+	void aLiveRootsDistantDeadlineWaitsInTheLiveContextsAndStillFiresOnTime() throws Exception {
+		ContextRuntime runtime = new ContextRuntime("watched", 16, false);
+		int count = 40;
+		Map<CancellableContext, Long> firedAt = new ConcurrentHashMap<>();
+		CountDownLatch fired = new CountDownLatch(count);
+		List<CancellableContext> roots = new ArrayList<>();
+		for (int i = 0; i < count; i++) {
+			// All further away than WATCH_BEYOND_NANOS (300 ms): none is handed to the timer.
+			CancellableContext root = Contexts.newLiveRoot(runtime, RequestContext.root(), ContextKind.REQUEST, "r" + i,
+					400 + RANDOM.nextInt(600), TimeUnit.MILLISECONDS);
+			root.onCancel(() -> {
+				firedAt.put(root, System.nanoTime());
+				fired.countDown();
+			});
+			roots.add(root);
+		}
+		assertThat(DeadlineTimer.anyScheduled(roots)).as("no distant deadline is in the heap yet").isFalse();
+		assertThat(roots).allMatch((root) -> (int) root.timerState == DeadlineTimer.WATCHED);
+		assertThat(fired.await(30, TimeUnit.SECONDS)).as("every deadline fired").isTrue();
+		for (CancellableContext root : roots) {
+			assertThat(root.cause()).isEqualTo(CancellationCause.DEADLINE_EXCEEDED);
+			long late = firedAt.get(root) - root.effectiveDeadline().nanoTime();
+			// It reached the heap a look before it was due, so it fires as precisely as a pushed
+			// one: margin for two loaded cores.
+			assertThat(late).as("fired at or after its deadline").isGreaterThanOrEqualTo(0);
+			assertThat(TimeUnit.NANOSECONDS.toMillis(late)).as("lateness in ms").isLessThan(250);
+		}
+		DeadlineTimer.verify();
+		roots.forEach(Contexts::unregister);
+		assertThat(runtime.live().size()).isZero();
+	}
+
+	@Test
+	void aWatchedRootThatLeavesTheLiveContextsUncancelledIsHandedToTheTimer() throws Exception {
+		ContextRuntime runtime = new ContextRuntime("left", 16, false);
+		CancellableContext root = Contexts.newLiveRoot(runtime, RequestContext.root(), ContextKind.REQUEST, "left",
+				500, TimeUnit.MILLISECONDS);
+		CountDownLatch fired = new CountDownLatch(1);
+		root.onCancel(fired::countDown);
+		Contexts.unregister(root);
+		assertThat(DeadlineTimer.isScheduled(root)).as("in the heap once it left the live contexts").isTrue();
+		assertThat(fired.await(10, TimeUnit.SECONDS)).isTrue();
+		assertThat(root.cause()).isEqualTo(CancellationCause.DEADLINE_EXCEEDED);
+	}
+
+	@Test
+	void requestsThatEndBeforeTheirDeadlineNeverReachTheTimer() {
+		ContextRuntime runtime = new ContextRuntime("short", 16, false);
+		List<CancellableContext> ended = new ArrayList<>();
+		for (int i = 0; i < 2_000; i++) {
+			CancellableContext root = Contexts.newLiveRoot(runtime, RequestContext.root(), ContextKind.REQUEST, "r",
+					30, TimeUnit.SECONDS);
+			root.cancel(CancellationCause.COMPLETED);
+			Contexts.unregister(root);
+			ended.add(root);
+		}
+		assertThat(ended).allMatch((root) -> (int) root.timerState == DeadlineTimer.WATCHED);
+		assertThat(DeadlineTimer.anyScheduled(ended)).isFalse();
+		DeadlineTimer.verify();
+	}
+
+	@Test
+	void aShortDeadlineOfALiveRootIsHandedToTheTimerAtOnce() {
+		ContextRuntime runtime = new ContextRuntime("near", 16, false);
+		CancellableContext root = Contexts.newLiveRoot(runtime, RequestContext.root(), ContextKind.REQUEST, "near",
+				250, TimeUnit.MILLISECONDS);
+		try {
+			assertThat(DeadlineTimer.isScheduled(root)).isTrue();
+		}
+		finally {
+			root.cancel();
+			Contexts.unregister(root);
+		}
+	}
+
+	@Test
+	void theAgeWatchIsToldOfAnOldRequestAndNotOfEndedOnes() throws Exception {
+		ContextRuntime runtime = new ContextRuntime("aged", 16, false);
+		List<Long> toldAt = new java.util.concurrent.CopyOnWriteArrayList<>();
+		CountDownLatch told = new CountDownLatch(1);
+		try (AutoCloseable watch = Contexts.watchAge(runtime, Duration.ofMillis(50), () -> {
+			toldAt.add(System.nanoTime());
+			told.countDown();
+		})) {
+			// Ended requests, and a job: never reported.
+			for (int i = 0; i < 100; i++) {
+				CancellableContext ended = Contexts.newLiveRoot(runtime, RequestContext.root(), ContextKind.REQUEST,
+						"ended", 30, TimeUnit.SECONDS);
+				ended.cancel(CancellationCause.COMPLETED);
+				Contexts.unregister(ended);
+			}
+			CancellableContext job = Contexts.newLiveRoot(runtime, RequestContext.root(), ContextKind.JOB, "job",
+					Long.MAX_VALUE, TimeUnit.NANOSECONDS);
+			// Three looks of the timer with only the job in flight.
+			DeadlineTimer.pending();
+			long quietUntil = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(350);
+			while (System.nanoTime() < quietUntil) {
+				assertThat(toldAt).as("told with no request in flight").isEmpty();
+				Thread.sleep(20);
+			}
+			long started = System.nanoTime();
+			CancellableContext request = Contexts.newLiveRoot(runtime, RequestContext.root(), ContextKind.REQUEST,
+					"old", Long.MAX_VALUE, TimeUnit.NANOSECONDS);
+			try {
+				assertThat(told.await(5, TimeUnit.SECONDS)).isTrue();
+				long after = TimeUnit.NANOSECONDS.toMillis(toldAt.get(0) - started);
+				// At least the age; at most the age and one look (100 ms), with margin.
+				assertThat(after).isBetween(50L, 1_000L);
+			}
+			finally {
+				request.cancel();
+				Contexts.unregister(request);
+				job.cancel();
+				Contexts.unregister(job);
+			}
 		}
 	}
 

@@ -162,10 +162,9 @@ public final class ContextServerInterceptor implements ServerInterceptor {
 			requestId = RequestIds.generate();
 		}
 		String route = "/" + call.getMethodDescriptor().getFullMethodName();
-		CancellableContext ctx = Contexts.newRoot(this.runtime,
+		CancellableContext ctx = Contexts.newLiveRoot(this.runtime,
 				RequestContext.root().withValue(StandardKeys.REQUEST_ID, requestId), ContextKind.REQUEST,
 				new RequestInfo("POST", route), nanos, TimeUnit.NANOSECONDS);
-		Contexts.register(ctx);
 		this.observer.requestStarted(ctx);
 		InboundCall<ReqT, RespT> inboundCall = new InboundCall<>(call, ctx, route, grpcContext);
 		ServerCall.Listener<ReqT> listener;

@@ -1,5 +1,6 @@
 package dev.reqctx.spi;
 
+import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.TimeUnit;
@@ -79,6 +80,41 @@ public final class Contexts {
 			Object label, long timeout, TimeUnit unit) {
 		// TimeUnit.toNanos saturates, so Long.MAX_VALUE stays "no deadline" in every unit.
 		return CORE.newRoot(runtime, values, kind, label, unit.toNanos(timeout));
+	}
+
+	/**
+	 * Returns a new root context of the given runtime, as {@link #newRoot} does, already
+	 * {@linkplain #register(CancellableContext) registered} in its live tree: the way to start
+	 * a request. A deadline more than a few hundred milliseconds away then costs nothing until
+	 * it is near: the timer finds it in the live tree, which its thread looks through anyway,
+	 * instead of being handed every request's deadline. Unregister the root when its work ends.
+	 * @param runtime the application the work belongs to
+	 * @param values the values the root starts with (for example the request id)
+	 * @param kind what the root stands for
+	 * @param label what to show for it in the tree
+	 * @param timeout how long it may run; {@link Long#MAX_VALUE} (in any unit) for no deadline
+	 * @param unit the unit of {@code timeout}
+	 * @return the registered root
+	 */
+	public static CancellableContext newLiveRoot(ContextRuntime runtime, RequestContext values, ContextKind kind,
+			Object label, long timeout, TimeUnit unit) {
+		return CORE.newLiveRoot(runtime, values, kind, label, unit.toNanos(timeout));
+	}
+
+	/**
+	 * Asks to be told when a {@link ContextKind#REQUEST} root of the runtime's live tree, not
+	 * cancelled, is older than {@code age}: the timer's thread, which looks through the live
+	 * tree every 100 ms while anything is in flight, runs the action after each look that finds
+	 * one. A watcher that only cares about long requests (the client-gone detector) need not wake
+	 * up itself while all requests are short. The action must be quick and must not block.
+	 * @param runtime the application whose requests to watch
+	 * @param age the age from which a request is reported
+	 * @param action what to run, on the timer's thread
+	 * @return closing it removes the watch
+	 */
+	public static AutoCloseable watchAge(ContextRuntime runtime, Duration age, Runnable action) {
+		Objects.requireNonNull(runtime, "runtime must not be null");
+		return CORE.watchAge(runtime, age.toNanos(), action);
 	}
 
 	/**

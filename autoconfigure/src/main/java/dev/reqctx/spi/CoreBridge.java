@@ -59,6 +59,11 @@ public abstract class CoreBridge {
 	protected abstract CancellableContext newRoot(ContextRuntime runtime, RequestContext values, ContextKind kind,
 			Object label, long timeoutNanos);
 
+	protected abstract CancellableContext newLiveRoot(ContextRuntime runtime, RequestContext values,
+			ContextKind kind, Object label, long timeoutNanos);
+
+	protected abstract AutoCloseable watchAge(ContextRuntime runtime, long ageNanos, Runnable action);
+
 	protected abstract CancellableContext newTask(RequestContext parent, Object label, OrphanHandler handler,
 			boolean keepRunningWhenOrphaned);
 

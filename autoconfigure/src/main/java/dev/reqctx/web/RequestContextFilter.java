@@ -233,10 +233,9 @@ public final class RequestContextFilter implements Filter {
 		for (RequestContextCustomizer customizer : this.customizers) {
 			base = customizer.customize(base, request);
 		}
-		CancellableContext ctx = Contexts.newRoot(this.runtime, base, ContextKind.REQUEST,
+		CancellableContext ctx = Contexts.newLiveRoot(this.runtime, base, ContextKind.REQUEST,
 				new RequestInfo(request.getMethod(), path), nanos, TimeUnit.NANOSECONDS);
 		Contexts.runningOn(ctx, Thread.currentThread());
-		Contexts.register(ctx);
 		this.observer.requestStarted(ctx);
 		return ctx;
 	}
