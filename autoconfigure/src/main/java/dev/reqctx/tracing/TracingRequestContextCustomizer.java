@@ -5,8 +5,10 @@ import java.util.concurrent.TimeUnit;
 
 import dev.reqctx.CancellableContext;
 import dev.reqctx.CancellationCause;
+import dev.reqctx.Deadline;
 import dev.reqctx.RequestContext;
 import dev.reqctx.StandardKeys;
+import dev.reqctx.spi.Contexts;
 import dev.reqctx.web.RequestContextCustomizer;
 import io.micrometer.tracing.Span;
 import io.micrometer.tracing.Tracer;
@@ -76,7 +78,6 @@ public final class TracingRequestContextCustomizer implements RequestContextCust
 			return;
 		}
 		SPAN.set(null);
-		long budgetNanos = context.remainingNanos();
 		// Holds the span itself, not "the current span": cancellation runs on another thread (the
 		// deadline timer, an operator's request) where this span is not current.
 		context.onCancel(() -> {
@@ -84,7 +85,10 @@ public final class TracingRequestContextCustomizer implements RequestContextCust
 			if (cause != null && cause.isFailure()) {
 				span.event(CANCEL_EVENT + " " + cause.name());
 				span.tag(CAUSE_TAG, cause.name());
-				if (budgetNanos != Long.MAX_VALUE) {
+				// The budget it started with, from its deadline and start: no clock read per request.
+				Deadline deadline = context.deadline().orElse(null);
+				if (deadline != null) {
+					long budgetNanos = deadline.nanoTime() - Contexts.startNanos(context);
 					span.tag(BUDGET_TAG, Long.toString(Math.max(0, TimeUnit.NANOSECONDS.toMillis(budgetNanos))));
 				}
 			}

@@ -13,6 +13,7 @@ import dev.reqctx.testsupport.TestHttp.Response;
 import dev.reqctx.testsupport.TestHttp;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -199,8 +200,13 @@ class MetersIntegrationTests {
 	}
 
 	private static double count(String name, String... tags) {
+		// reqctx.requests is a function counter, the other counters are counters.
 		Counter counter = registry.find(name).tags(tags).counter();
-		return (counter != null) ? counter.count() : 0;
+		if (counter != null) {
+			return counter.count();
+		}
+		FunctionCounter functionCounter = registry.find(name).tags(tags).functionCounter();
+		return (functionCounter != null) ? functionCounter.count() : 0;
 	}
 
 	private static long summaryCount(String name, String... tags) {

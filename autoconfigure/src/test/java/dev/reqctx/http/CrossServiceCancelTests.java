@@ -12,7 +12,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import dev.reqctx.testsupport.PostgresServer;
 import dev.reqctx.testsupport.RawHttp;
 import dev.reqctx.testsupport.TestHttp;
-import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.MeterRegistry;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -127,10 +127,10 @@ class CrossServiceCancelTests {
 	}
 
 	private static double ordersClientGone() {
-		Counter counter = orders.getBean(MeterRegistry.class)
+		FunctionCounter counter = orders.getBean(MeterRegistry.class)
 			.find("reqctx.requests")
 			.tag("outcome", "CLIENT_GONE")
-			.counter();
+			.functionCounter();
 		return (counter != null) ? counter.count() : 0;
 	}
 

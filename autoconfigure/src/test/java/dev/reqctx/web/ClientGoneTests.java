@@ -73,7 +73,7 @@ class ClientGoneTests {
 		}
 
 		double clientGone() {
-			var counter = this.meters.find("reqctx.requests").tag("outcome", "CLIENT_GONE").counter();
+			var counter = this.meters.find("reqctx.requests").tag("outcome", "CLIENT_GONE").functionCounter();
 			return (counter != null) ? counter.count() : 0;
 		}
 
