@@ -30,7 +30,13 @@ import dev.reqctx.spi.CancelExecutor;
  * a stack: the next push onto that stack leaves it out, or the timer thread drops it. A context the thread already moved into
  * its heap is pushed onto a removal stack (one CAS), which the thread empties when it next looks.
  * </ul>
- * The timer thread owns a pairing heap of contexts ordered by deadline (the contexts are its
+ * A request pays less still: a live root's deadline more than {@link #WATCH_BEYOND_NANOS} away
+ * is only marked {@link #WATCHED} in its context, and the thread, which looks through the live
+ * contexts of each runtime it was told of on every look, moves it into the heap once it is due
+ * within two looks (see {@link LiveContexts#sweep}). A request that ends first never reaches the
+ * timer at all.
+ *
+ * <p>The timer thread owns a pairing heap of contexts ordered by deadline (the contexts are its
  * nodes, so nothing is allocated). While anything is pending it looks at its stacks at least every
  * {@link #LOOK_NANOS}, so a finished context stays referenced for that long at most; with nothing
  * pending it parks until the next schedule. Insertion is O(1) whatever the order of deadlines,
