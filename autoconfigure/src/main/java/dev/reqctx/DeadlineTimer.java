@@ -38,8 +38,9 @@ import dev.reqctx.spi.CancelExecutor;
  *
  * <p>The timer thread owns a pairing heap of contexts ordered by deadline (the contexts are its
  * nodes, so nothing is allocated). While anything is pending it looks at its stacks at least every
- * {@link #LOOK_NANOS}, so a finished context stays referenced for that long at most; with nothing
- * pending it parks until the next schedule. Insertion is O(1) whatever the order of deadlines,
+ * {@link #LOOK_NANOS}, so a finished context stays referenced for that long at most; after a
+ * second with nothing pending and nothing in flight it parks until the next schedule or
+ * registration. Insertion is O(1) whatever the order of deadlines,
  * removing a node that is not the root O(1) plus melding its children, removing the root
  * O(log n) amortized: 10,000 pending deadlines cost what 10 do. Expired contexts are handed to
  * {@link CancelExecutor#shared()}: the timer thread never runs listeners, so a slow cancel (a

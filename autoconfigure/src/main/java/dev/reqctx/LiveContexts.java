@@ -104,13 +104,14 @@ public final class LiveContexts {
 	 */
 	boolean sweep(long now, long horizon) {
 		boolean any = false;
+		boolean aged = !this.ageWatches.isEmpty();
 		long oldest = -1; // the age of the oldest request not cancelled, -1 for none
 		for (Stripe stripe : this.table) {
 			synchronized (stripe) {
 				for (CancellableContext c = stripe.head; c != null; c = c.registryNext) {
 					any = true;
 					DeadlineTimer.offer(c, horizon);
-					if (c.kind() == ContextKind.REQUEST && c.cancellationCause() == null) {
+					if (aged && c.kind() == ContextKind.REQUEST && c.cancellationCause() == null) {
 						oldest = Math.max(oldest, now - c.startNanos());
 					}
 				}
