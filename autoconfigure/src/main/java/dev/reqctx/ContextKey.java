@@ -24,8 +24,12 @@ public final class ContextKey<T> {
 
 	private final String name;
 
-	private ContextKey(String name) {
+	/** Left out of {@link RequestContext#values()}, so out of the live tree and every view of it. */
+	private final boolean hidden;
+
+	private ContextKey(String name, boolean hidden) {
 		this.name = Objects.requireNonNull(name, "name must not be null");
+		this.hidden = hidden;
 	}
 
 	/**
@@ -35,7 +39,16 @@ public final class ContextKey<T> {
 	 * @return a new key, distinct from every other key
 	 */
 	public static <T> ContextKey<T> named(String name) {
-		return new ContextKey<>(name);
+		return new ContextKey<>(name, false);
+	}
+
+	/** A key of an integration's own: readable by its holder only, never listed. */
+	static <T> ContextKey<T> hidden(String name) {
+		return new ContextKey<>(name, true);
+	}
+
+	boolean isHidden() {
+		return this.hidden;
 	}
 
 	/**

@@ -1,10 +1,12 @@
 package dev.reqctx;
 
+import java.util.Arrays;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
 
 import dev.reqctx.spi.CancellationHistory;
+import dev.reqctx.spi.RootFailureListener;
 
 import dev.reqctx.spi.OrphanHistory;
 
@@ -39,6 +41,9 @@ public final class ContextRuntime {
 
 	/** The cancellation record, read at every root's cancel: a field, not a map lookup. */
 	volatile CancellationHistory cancellationHistory;
+
+	/** Told of every root cancelled by a failure; copied on write, read at every such cancel. */
+	private volatile RootFailureListener[] rootFailureListeners = new RootFailureListener[0];
 
 	/** Per-runtime state of integrations (the task wrapper's settings), by type. */
 	private final ConcurrentMap<Class<?>, Object> extensions = new ConcurrentHashMap<>();
@@ -115,6 +120,32 @@ public final class ContextRuntime {
 			throw new IllegalArgumentException("name must not be blank");
 		}
 		return new UnitOfWork.Builder(this, name);
+	}
+
+	/** Adds a listener once: adding one already there does nothing. */
+	synchronized void addRootFailureListener(RootFailureListener listener) {
+		RootFailureListener[] current = this.rootFailureListeners;
+		for (RootFailureListener existing : current) {
+			if (existing == listener) {
+				return;
+			}
+		}
+		RootFailureListener[] grown = Arrays.copyOf(current, current.length + 1);
+		grown[current.length] = listener;
+		this.rootFailureListeners = grown;
+	}
+
+	/** Tells the listeners of a root's failure; one that throws does not stop the cancel. */
+	void rootFailed(CancellableContext root, CancellationCause cause) {
+		for (RootFailureListener listener : this.rootFailureListeners) {
+			try {
+				listener.rootFailed(root, cause);
+			}
+			catch (Throwable ex) {
+				// Counted and logged as the failure of a cancel listener, which it replaces.
+				this.diagnostics.listenerFailed(root, ex);
+			}
+		}
 	}
 
 	@SuppressWarnings("unchecked")

@@ -107,13 +107,17 @@ public sealed class RequestContext permits CancellableContext {
 	}
 
 	/**
-	 * Returns every value of this context, by key name (the newest value wins for a key).
+	 * Returns every value of this context, by key name (the newest value wins for a key), but
+	 * those of integrations' own {@linkplain dev.reqctx.spi.Contexts#hiddenKey(String) hidden
+	 * keys}.
 	 * @return the values, in no particular order
 	 */
 	public Map<ContextKey<?>, Object> values() {
 		Map<ContextKey<?>, Object> result = new LinkedHashMap<>();
 		for (ValueNode node = this.values; node != null; node = node.next) {
-			result.putIfAbsent(node.key, node.value);
+			if (!node.key.isHidden()) {
+				result.putIfAbsent(node.key, node.value);
+			}
 		}
 		return result;
 	}

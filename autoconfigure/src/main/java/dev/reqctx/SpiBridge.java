@@ -8,6 +8,7 @@ import dev.reqctx.spi.ContextTree;
 import dev.reqctx.spi.CoreBridge;
 import dev.reqctx.spi.Operation;
 import dev.reqctx.spi.OrphanHandler;
+import dev.reqctx.spi.RootFailureListener;
 
 /** The core side of {@link CoreBridge}: plain delegation to package-private members. */
 final class SpiBridge extends CoreBridge {
@@ -53,6 +54,17 @@ final class SpiBridge extends CoreBridge {
 	protected AutoCloseable watchAge(ContextRuntime runtime, long ageNanos, Runnable action) {
 		Objects.requireNonNull(action, "action must not be null");
 		return runtime.live().watchAge(ageNanos, action);
+	}
+
+	@Override
+	protected <T> ContextKey<T> hiddenKey(String name) {
+		return ContextKey.hidden(name);
+	}
+
+	@Override
+	protected void addRootFailureListener(ContextRuntime runtime, RootFailureListener listener) {
+		Objects.requireNonNull(runtime, "runtime must not be null");
+		runtime.addRootFailureListener(Objects.requireNonNull(listener, "listener must not be null"));
 	}
 
 	@Override

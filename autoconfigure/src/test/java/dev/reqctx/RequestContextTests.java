@@ -15,6 +15,7 @@ import java.util.concurrent.atomic.AtomicReference;
 import dev.reqctx.spi.Contexts;
 import dev.reqctx.spi.Operation;
 import dev.reqctx.spi.RequestInfo;
+import dev.reqctx.spi.RootFailureListener;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -507,6 +508,46 @@ class RequestContextTests {
 			Thread.currentThread().interrupt();
 			throw new AssertionError(ex);
 		}
+	}
+
+
+	@Test
+	void rootFailureListenersHearEachFailedRootOnceAndNeitherChildrenNorCompletions() {
+		ContextRuntime runtime = new ContextRuntime("root-failure", 10, false);
+		List<String> heard = new ArrayList<>();
+		RootFailureListener listener = (root, cause) -> heard.add(root.get(TENANT) + " " + cause);
+		Contexts.addRootFailureListener(runtime, listener);
+		Contexts.addRootFailureListener(runtime, listener); // the same listener again: still one
+		// A listener that throws is counted as a failed cancel listener and stops nothing.
+		Contexts.addRootFailureListener(runtime, (root, cause) -> {
+			throw new IllegalStateException("boom");
+		});
+		CancellableContext failed = Contexts.newLiveRoot(runtime, RequestContext.root().withValue(TENANT, "a"),
+				ContextKind.REQUEST, "GET /a", 30, TimeUnit.SECONDS);
+		CancellableContext child = failed.withCancel();
+		AtomicInteger childListener = new AtomicInteger();
+		child.onCancel(childListener::incrementAndGet);
+		failed.cancel(CancellationCause.CANCELLED);
+		failed.cancel(CancellationCause.DEADLINE_EXCEEDED);
+		Contexts.unregister(failed);
+		CancellableContext completed = Contexts.newLiveRoot(runtime, RequestContext.root().withValue(TENANT, "b"),
+				ContextKind.REQUEST, "GET /b", 30, TimeUnit.SECONDS);
+		completed.withCancel().cancel(CancellationCause.DEADLINE_EXCEEDED);
+		completed.cancel(CancellationCause.COMPLETED);
+		Contexts.unregister(completed);
+		assertThat(heard).containsExactly("a CANCELLED");
+		assertThat(child.isCancelled()).isTrue();
+		assertThat(childListener).hasValue(1);
+		assertThat(runtime.diagnostics().listenerFailureCount()).isEqualTo(1);
+	}
+
+	@Test
+	void aHiddenKeysValueIsReadableByItsHolderButNotListed() {
+		ContextKey<Object> hidden = Contexts.hiddenKey("secret");
+		Object value = new Object();
+		RequestContext ctx = RequestContext.root().withValue(TENANT, "a").withValue(hidden, value);
+		assertThat(ctx.get(hidden)).isSameAs(value);
+		assertThat(ctx.values()).containsOnlyKeys(TENANT);
 	}
 
 }

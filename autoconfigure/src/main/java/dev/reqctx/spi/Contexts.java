@@ -9,6 +9,7 @@ import java.util.function.Consumer;
 import dev.reqctx.CancellableContext;
 import dev.reqctx.CancellationCause;
 import dev.reqctx.ContextCancelledException;
+import dev.reqctx.ContextKey;
 import dev.reqctx.ContextKind;
 import dev.reqctx.ContextRuntime;
 import dev.reqctx.Deadline;
@@ -115,6 +116,29 @@ public final class Contexts {
 	public static AutoCloseable watchAge(ContextRuntime runtime, Duration age, Runnable action) {
 		Objects.requireNonNull(runtime, "runtime must not be null");
 		return CORE.watchAge(runtime, age.toNanos(), action);
+	}
+
+	/**
+	 * Returns a new key whose values are left out of {@link RequestContext#values()}, so out of
+	 * the live tree and the actuator endpoint: for an integration's own objects (the tracing one
+	 * keeps the request's span in its context), readable only by the holder of the key.
+	 * @param name what to call it when debugging
+	 * @param <T> the type of the value
+	 * @return a new key, distinct from every other key
+	 */
+	public static <T> ContextKey<T> hiddenKey(String name) {
+		return CORE.hiddenKey(name);
+	}
+
+	/**
+	 * Tells a listener of every root of the runtime that is cancelled by a failure (see
+	 * {@link RootFailureListener}). Adding the same listener again does nothing, so an
+	 * integration can add a shared listener from its request path.
+	 * @param runtime the application
+	 * @param listener the listener
+	 */
+	public static void addRootFailureListener(ContextRuntime runtime, RootFailureListener listener) {
+		CORE.addRootFailureListener(runtime, listener);
 	}
 
 	/**

@@ -6,6 +6,7 @@ import java.util.function.Consumer;
 import dev.reqctx.CancellableContext;
 import dev.reqctx.CancellationCause;
 import dev.reqctx.ContextCancelledException;
+import dev.reqctx.ContextKey;
 import dev.reqctx.ContextKind;
 import dev.reqctx.ContextRuntime;
 import dev.reqctx.Deadline;
@@ -63,6 +64,10 @@ public abstract class CoreBridge {
 			ContextKind kind, Object label, long timeoutNanos);
 
 	protected abstract AutoCloseable watchAge(ContextRuntime runtime, long ageNanos, Runnable action);
+
+	protected abstract <T> ContextKey<T> hiddenKey(String name);
+
+	protected abstract void addRootFailureListener(ContextRuntime runtime, RootFailureListener listener);
 
 	protected abstract CancellableContext newTask(RequestContext parent, Object label, OrphanHandler handler,
 			boolean keepRunningWhenOrphaned);

@@ -5,10 +5,13 @@ import java.util.concurrent.TimeUnit;
 
 import dev.reqctx.CancellableContext;
 import dev.reqctx.CancellationCause;
+import dev.reqctx.ContextKey;
+import dev.reqctx.ContextRuntime;
 import dev.reqctx.Deadline;
 import dev.reqctx.RequestContext;
 import dev.reqctx.StandardKeys;
 import dev.reqctx.spi.Contexts;
+import dev.reqctx.spi.RootFailureListener;
 import dev.reqctx.web.RequestContextCustomizer;
 import io.micrometer.tracing.Span;
 import io.micrometer.tracing.Tracer;
@@ -27,8 +30,10 @@ import jakarta.servlet.http.HttpServletRequest;
  * </ul>
  * A request that completes gets nothing from reqctx on its span: every tag is paid for again
  * when the span is exported, and these add nothing to a request that ended normally. The span
- * is looked up once per request (the tracer's lookup allocates), in {@code customize}, and
- * handed to {@code started} on the same thread.
+ * is looked up once per request (the tracer's lookup allocates), in {@code customize}, and kept
+ * in the context under a {@linkplain Contexts#hiddenKey(String) hidden key}; one
+ * {@link RootFailureListener} per runtime finds it there when a request fails, so a request that
+ * succeeds registers no listener of its own.
  * An unsampled request still gets its trace id (logs and problem bodies correlate with the
  * tracer's own log correlation), but nothing is recorded on its span. Without a current span,
  * or with a no-op tracer, it does nothing.
@@ -45,13 +50,20 @@ public final class TracingRequestContextCustomizer implements RequestContextCust
 	public static final String CANCEL_EVENT = "reqctx.cancelled";
 
 	/** The span {@code customize} found, for {@code started} right after it on the same thread. */
-	private static final ThreadLocal<Span> SPAN = new ThreadLocal<>();
+	/** The request's span, in its context: not a value anyone else can read or list. */
+	private static final ContextKey<Span> SPAN = Contexts.hiddenKey("span");
+
+	/** Shared by every request of every runtime: it reads the span from the failed root. */
+	private static final RootFailureListener TAGGER = TracingRequestContextCustomizer::rootFailed;
 
 	private final Tracer tracer;
 
+	/** The runtime {@link #TAGGER} was last added to: adding is idempotent, this skips the call. */
+	private ContextRuntime hooked;
+
 	/**
 	 * Creates a customizer.
-	 * @param tracer the tracer whose current span stands for the request
+	 * @param tracer the application's tracer
 	 */
 	public TracingRequestContextCustomizer(Tracer tracer) {
 		this.tracer = Objects.requireNonNull(tracer, "tracer must not be null");
@@ -62,37 +74,41 @@ public final class TracingRequestContextCustomizer implements RequestContextCust
 		// An unsampled span is a no-op span but still has a trace id, and log lines and problem
 		// bodies of unsampled requests deserve correlation too; a no-op tracer's id is empty.
 		Span span = this.tracer.currentSpan();
-		// Always written, so a request whose start failed after this cannot hand its span on.
-		SPAN.set((span != null && !span.isNoop()) ? span : null);
 		if (span == null) {
 			return base;
 		}
 		String traceId = span.context().traceId();
-		return (traceId != null && !traceId.isEmpty()) ? base.withValue(StandardKeys.TRACE_ID, traceId) : base;
+		if (traceId == null || traceId.isEmpty()) {
+			return base; // a no-op tracer: nothing to correlate, nothing to record
+		}
+		// Whether it records is asked only if the request fails: OpenTelemetry's answer takes a lock.
+		return base.withValue(StandardKeys.TRACE_ID, traceId).withValue(SPAN, span);
 	}
 
 	@Override
 	public void started(CancellableContext context, HttpServletRequest request) {
-		Span span = SPAN.get();
-		if (span == null) {
+		ContextRuntime runtime = Contexts.runtime(context);
+		if (runtime != this.hooked) {
+			Contexts.addRootFailureListener(runtime, TAGGER);
+			this.hooked = runtime;
+		}
+	}
+
+	private static void rootFailed(CancellableContext root, CancellationCause cause) {
+		Span span = root.get(SPAN);
+		if (span == null || span.isNoop()) {
 			return;
 		}
-		SPAN.set(null);
-		// Holds the span itself, not "the current span": cancellation runs on another thread (the
+		// The span itself, not "the current span": cancellation runs on another thread (the
 		// deadline timer, an operator's request) where this span is not current.
-		context.onCancel(() -> {
-			CancellationCause cause = context.cause();
-			if (cause != null && cause.isFailure()) {
-				span.event(CANCEL_EVENT + " " + cause.name());
-				span.tag(CAUSE_TAG, cause.name());
-				// The budget it started with, from its deadline and start: no clock read per request.
-				Deadline deadline = context.deadline().orElse(null);
-				if (deadline != null) {
-					long budgetNanos = deadline.nanoTime() - Contexts.startNanos(context);
-					span.tag(BUDGET_TAG, Long.toString(Math.max(0, TimeUnit.NANOSECONDS.toMillis(budgetNanos))));
-				}
-			}
-		});
+		span.event(CANCEL_EVENT + " " + cause.name());
+		span.tag(CAUSE_TAG, cause.name());
+		// The budget it started with, from its deadline and start: no clock read per request.
+		Deadline deadline = root.deadline().orElse(null);
+		if (deadline != null) {
+			long budgetNanos = deadline.nanoTime() - Contexts.startNanos(root);
+			span.tag(BUDGET_TAG, Long.toString(Math.max(0, TimeUnit.NANOSECONDS.toMillis(budgetNanos))));
+		}
 	}
 
 }
