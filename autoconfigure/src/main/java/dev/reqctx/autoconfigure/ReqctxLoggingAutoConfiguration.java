@@ -12,7 +12,8 @@ import org.springframework.context.annotation.Bean;
 
 /**
  * {@link AutoConfiguration Auto-configuration} for log correlation: a {@link ThreadContextBinder}
- * that puts the request id, trace id and deadline in the SLF4J MDC wherever reqctx runs work in
+ * that puts the request id and trace id (and the deadline, with {@code reqctx.logging.deadline})
+ * in the SLF4J MDC wherever reqctx runs work in
  * a context (request threads, async dispatches, tasks).
  */
 @AutoConfiguration(after = ReqctxAutoConfiguration.class)
@@ -23,8 +24,8 @@ public final class ReqctxLoggingAutoConfiguration {
 
 	@Bean
 	@ConditionalOnMissingBean
-	MdcContextBinder reqctxMdcContextBinder() {
-		return new MdcContextBinder();
+	MdcContextBinder reqctxMdcContextBinder(ReqctxProperties properties) {
+		return new MdcContextBinder(properties.getLogging().isDeadline());
 	}
 
 }

@@ -206,10 +206,17 @@ public class ReqctxProperties implements InitializingBean {
 	public static class Logging {
 
 		/**
-		 * Whether to put the request id, trace id and deadline in the logging MDC while a
-		 * request or one of its tasks runs on a thread.
+		 * Whether to put the request id and trace id in the logging MDC while a request or one
+		 * of its tasks runs on a thread.
 		 */
 		private boolean enabled = true;
+
+		/**
+		 * Whether to put the request's deadline, in milliseconds since the epoch, in the MDC too
+		 * (reqctx.deadlineMs), so that a log line shows the budget that was left when it was
+		 * written. Off by default: every request pays for every key, logging or not.
+		 */
+		private boolean deadline;
 
 		public boolean isEnabled() {
 			return this.enabled;
@@ -217,6 +224,14 @@ public class ReqctxProperties implements InitializingBean {
 
 		public void setEnabled(boolean enabled) {
 			this.enabled = enabled;
+		}
+
+		public boolean isDeadline() {
+			return this.deadline;
+		}
+
+		public void setDeadline(boolean deadline) {
+			this.deadline = deadline;
 		}
 
 	}

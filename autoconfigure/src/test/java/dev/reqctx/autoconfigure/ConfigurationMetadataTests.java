@@ -29,7 +29,7 @@ class ConfigurationMetadataTests {
 				"reqctx.jdbc.enabled", "reqctx.jdbc.max-sql-length", "reqctx.jdbc.cancel-retry-interval",
 				"reqctx.jdbc.abort-after", "reqctx.http.enabled", "reqctx.http.propagate-headers",
 				"reqctx.http.internal-hosts", "reqctx.task.enabled",
-				"reqctx.logging.enabled", "reqctx.tracing.enabled",
+				"reqctx.logging.enabled", "reqctx.logging.deadline", "reqctx.tracing.enabled",
 				"management.endpoint.requestcontexts.show-values", "management.endpoint.requestcontexts.roles",
 				"management.endpoint.requestcontexts.default-limit", "management.endpoint.requestcontexts.max-limit",
 				"management.endpoint.requestcontexts.stack", "management.endpoint.requestcontexts.application-packages",

@@ -1,8 +1,13 @@
 package dev.reqctx.autoconfigure;
 
+import java.time.Duration;
+
+import dev.reqctx.CancellableContext;
+import dev.reqctx.RequestContext;
 import dev.reqctx.logging.MdcContextBinder;
 import dev.reqctx.spi.ThreadContextBinder;
 import org.junit.jupiter.api.Test;
+import org.slf4j.MDC;
 
 import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.test.context.FilteredClassLoader;
@@ -23,6 +28,20 @@ class ReqctxLoggingAutoConfigurationTests {
 	@Test
 	void registersTheMdcBinder() {
 		this.runner.run((context) -> assertThat(context).hasSingleBean(MdcContextBinder.class));
+	}
+
+	@Test
+	void theDeadlineIsBoundOnlyWithItsProperty() {
+		this.runner.run((context) -> assertThat(deadlineBoundBy(context.getBean(MdcContextBinder.class))).isNull());
+		this.runner.withPropertyValues("reqctx.logging.deadline=true")
+			.run((context) -> assertThat(deadlineBoundBy(context.getBean(MdcContextBinder.class))).isNotNull());
+	}
+
+	private static String deadlineBoundBy(MdcContextBinder binder) {
+		try (CancellableContext ctx = RequestContext.root().withTimeout(Duration.ofSeconds(5));
+				ThreadContextBinder.Restore restore = binder.bind(ctx)) {
+			return MDC.get(MdcContextBinder.DEADLINE);
+		}
 	}
 
 	@Test

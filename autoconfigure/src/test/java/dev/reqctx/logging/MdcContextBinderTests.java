@@ -47,14 +47,27 @@ class MdcContextBinderTests {
 	}
 
 	@Test
-	void theDeadlineIsAnEpochMillisecondThatStaysPut() {
+	void theDeadlineIsAnEpochMillisecondThatStaysPutWhenAskedFor() {
 		long before = System.currentTimeMillis();
+		MDC.put(MdcContextBinder.DEADLINE, "outer-deadline");
 		try (CancellableContext ctx = RequestContext.root().withTimeout(Duration.ofSeconds(5));
-				ThreadContextBinder.Restore restore = this.binder.bind(ctx)) {
+				ThreadContextBinder.Restore restore = new MdcContextBinder(true).bind(ctx)) {
 			long deadline = Long.parseLong(MDC.get(MdcContextBinder.DEADLINE));
 			assertThat(deadline).isBetween(before + 4_000, System.currentTimeMillis() + 5_000);
 		}
-		assertThat(MDC.get(MdcContextBinder.DEADLINE)).isNull();
+		assertThat(MDC.get(MdcContextBinder.DEADLINE)).isEqualTo("outer-deadline");
+	}
+
+	@Test
+	void byDefaultTheDeadlineIsNeitherBoundNorTouched() {
+		MDC.put(MdcContextBinder.DEADLINE, "the application's own");
+		try (CancellableContext ctx = RequestContext.root()
+			.withValue(StandardKeys.REQUEST_ID, "r")
+			.withTimeout(Duration.ofSeconds(5)); ThreadContextBinder.Restore restore = this.binder.bind(ctx)) {
+			assertThat(MDC.get(MdcContextBinder.REQUEST_ID)).isEqualTo("r");
+			assertThat(MDC.get(MdcContextBinder.DEADLINE)).isEqualTo("the application's own");
+		}
+		assertThat(MDC.getCopyOfContextMap()).containsOnly(Map.entry(MdcContextBinder.DEADLINE, "the application's own"));
 	}
 
 	@Test

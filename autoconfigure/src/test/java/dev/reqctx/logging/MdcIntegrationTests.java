@@ -38,7 +38,8 @@ import static org.awaitility.Awaitility.await;
  * out and async requests, and {@code @Async} tasks on a one-thread pool.
  */
 @SpringBootTest(classes = MdcTestApplication.class, webEnvironment = WebEnvironment.RANDOM_PORT,
-		properties = { "spring.task.execution.pool.core-size=1", "spring.task.execution.pool.max-size=1" })
+		properties = { "spring.task.execution.pool.core-size=1", "spring.task.execution.pool.max-size=1",
+				"reqctx.logging.deadline=true" })
 class MdcIntegrationTests {
 
 	@LocalServerPort
