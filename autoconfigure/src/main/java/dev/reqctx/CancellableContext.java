@@ -62,7 +62,7 @@ public final class CancellableContext extends RequestContext implements AutoClos
 
 	private final Object label;
 
-	private final long startNanos;
+	final long startNanos;
 
 	/**
 	 * Whether {@link #startNanos} was read: not for a scope without a deadline of its own and

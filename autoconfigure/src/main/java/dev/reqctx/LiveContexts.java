@@ -18,7 +18,9 @@ import java.util.function.Consumer;
  */
 public final class LiveContexts {
 
-	private static final int STRIPES = 16;
+	private static final int STRIPE_BITS = 4;
+
+	private static final int STRIPES = 1 << STRIPE_BITS;
 
 	private final Stripe[] table = new Stripe[STRIPES];
 
@@ -215,8 +217,15 @@ public final class LiveContexts {
 	}
 
 	private Stripe stripeOf(CancellableContext ctx) {
-		// Ids are sequential, so consecutive requests land on different stripes.
-		return this.table[(int) ctx.sequence() & (STRIPES - 1)];
+		// From the start time, which every registered root has and which never changes: spread
+		// by a multiplicative hash, so two requests started apart land on different stripes. Not
+		// from the id, which would be assigned here (two atomic operations per request) while
+		// most requests are never shown to anyone.
+		long start = ctx.startNanos;
+		if (start == 0) {
+			return this.table[(int) ctx.sequence() & (STRIPES - 1)];
+		}
+		return this.table[(int) ((start * 0x9E3779B97F4A7C15L) >>> (64 - STRIPE_BITS))];
 	}
 
 	private record AgeWatch(long ageNanos, Runnable action) {
