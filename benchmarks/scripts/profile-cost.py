@@ -12,7 +12,14 @@ markers below found among the reqctx frames of the sample, so that the timer wor
 completing a request counts as the timer's.
 
 Prints the total CPU per request, reqctx's per request and per component, in microseconds.
+
+    profile-cost.py --pool <output folder>...
+
+pools every profile of several runs of profile-cost.sh (plain or gzipped collapsed files).
 """
+import gzip
+import os
+import re
 import sys
 
 HANDOFFS = (
@@ -21,6 +28,9 @@ HANDOFFS = (
     "org.postgresql.",
     "org/h2/",
 )
+
+# The sample's own code (its controllers) is the application's, not reqctx's.
+APPLICATION = "dev.reqctx.sample."
 
 # (component, frame prefixes), first match wins.
 COMPONENTS = (
@@ -47,11 +57,11 @@ def component(frames):
     return "filter, other"
 
 
-def main():
-    path, requests, interval_ns = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+def attribute(path, own):
+    """Adds the samples of one collapsed file to own, by component; returns the file's total."""
     total = 0
-    own = {}
-    with open(path) as lines:
+    opener = gzip.open if path.endswith(".gz") else open
+    with opener(path, "rt") as lines:
         for line in lines:
             stack, _, count = line.rstrip("\n").rpartition(" ")
             if not stack:
@@ -62,21 +72,56 @@ def main():
             frames = stack.replace("/", ".").split(";")
             inside = []
             for frame in frames:
-                if frame.startswith("dev.reqctx."):
+                if frame.startswith("dev.reqctx.") and not frame.startswith(APPLICATION):
                     inside.append(frame)
                 elif inside and frame.startswith(HANDOFFS):
                     inside = []
             if inside:
                 name = component(inside)
                 own[name] = own.get(name, 0) + n
+    return total
+
+
+def report(own, total, requests, interval_ns):
     per_request = lambda samples: samples * interval_ns / 1000.0 / requests
+    share = lambda samples: 100.0 * samples / total if total else 0
     mine = sum(own.values())
     print("samples %d, requests %d, interval %d ns" % (total, requests, interval_ns))
     print("%-24s %8.3f us/request" % ("server total", per_request(total)))
-    print("%-24s %8.3f us/request (%.1f%% of the total)" % ("reqctx own frames", per_request(mine),
-                                                           100.0 * mine / total if total else 0))
+    print("%-24s %8.3f us/request (%.2f%% of the total)" % ("reqctx own frames", per_request(mine), share(mine)))
     for name, samples in sorted(own.items(), key=lambda item: -item[1]):
-        print("  %-22s %8.3f us/request (%d samples)" % (name, per_request(samples), samples))
+        print("  %-22s %8.3f us/request (%d samples, %.3f%%)" % (name, per_request(samples), samples,
+                                                                 share(samples)))
+
+
+def pool(directories):
+    """All the profiles of several runs' output folders as one: on a machine whose speed drifts
+    between profiles, pooled samples and the share of the total compare builds better than any
+    single profile."""
+    own, total, requests, interval_ns, profiles = {}, 0, 0, None, 0
+    for directory in directories:
+        with open(os.path.join(directory, "summary.txt")) as summary:
+            runs = re.findall(r"samples \d+, requests (\d+), interval (\d+) ns", summary.read())
+        for i, (served, interval) in enumerate(runs, 1):
+            path = os.path.join(directory, "profile%d.collapsed" % i)
+            if not os.path.exists(path):
+                path += ".gz"
+            total += attribute(path, own)
+            requests += int(served)
+            interval_ns = int(interval)
+            profiles += 1
+    print("# %d profiles pooled from %s" % (profiles, " ".join(directories)))
+    report(own, total, requests, interval_ns)
+
+
+def main():
+    if sys.argv[1] == "--pool":
+        pool(sys.argv[2:])
+        return
+    path, requests, interval_ns = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+    own = {}
+    total = attribute(path, own)
+    report(own, total, requests, interval_ns)
 
 
 if __name__ == "__main__":
