@@ -19,10 +19,10 @@
 # Settings (environment): PROFILES (3), PROFILE_DURATION (20s), PAIRS (6), BURSTS (3),
 # DURATION (5s), WARMUP (60s per service at least, in slices of 10s, then until the rate is
 # steady within 3 %), MAX_WARMUP (240s), CONNECTIONS (16), EVENT (cpu;
-# itimer where perf events are not allowed), INTERVAL (1ms), SERVER_ARGS (extra arguments for
-# every service), JAVA_OPTS (-Xms256m -Xmx256m), JAR (the sample jar to run: another build to
-# compare), STOP_OPTIONS (appended to the profiler's stop command, e.g. ",lines" for line
-# numbers), SKIP_BUILD, SKIP_AB, SKIP_PROFILE, OUT.
+# itimer where perf events are not allowed; more profiler options may follow it, e.g.
+# "cpu,features=vtable" to show vtable and itable stubs as frames), INTERVAL (1ms),
+# SERVER_ARGS (extra arguments for every service), JAVA_OPTS (-Xms256m -Xmx256m), JAR (the
+# sample jar to run: another build to compare), SKIP_BUILD, SKIP_AB, SKIP_PROFILE, OUT.
 set -euo pipefail
 
 cd "$(dirname "$0")/../.."
@@ -161,7 +161,7 @@ if [ "${SKIP_PROFILE:-0}" != 1 ]; then
 		# jcmd would read key=value pairs as its own arguments: the agent's options are quoted.
 		jcmd "${pid[profiled]}" JVMTI.agent_load "$lib" "\"start,event=$EVENT,interval=$INTERVAL\"" >"$OUT/jcmd.txt" 2>&1
 		requests=$(load profiled "$PROFILE_DURATION" "$OUT/profile$i-wrk.txt")
-		jcmd "${pid[profiled]}" JVMTI.agent_load "$lib" "\"stop,file=$(realpath "$OUT")/profile$i.collapsed,collapsed${STOP_OPTIONS:-}\"" >>"$OUT/jcmd.txt" 2>&1
+		jcmd "${pid[profiled]}" JVMTI.agent_load "$lib" "\"stop,file=$(realpath "$OUT")/profile$i.collapsed,collapsed\"" >>"$OUT/jcmd.txt" 2>&1
 		echo "# profile $i:" | tee -a "$summary"
 		python3 benchmarks/scripts/profile-cost.py "$OUT/profile$i.collapsed" "$requests" "$interval_ns" | tee -a "$summary"
 	done

@@ -363,13 +363,15 @@ public final class CancellableContext extends RequestContext implements AutoClos
 			link.unlink();
 		}
 		CancellationHistory history = null;
-		if (this.parent == null && this.kind.isRoot() && cause.isFailure()) {
-			this.runtime.rootFailed(this, cause);
-		}
-		if (this.parent == null && this.kind.isRoot() && (cause.isFailure() || stopsWork(list))) {
-			CancellationHistory h = this.runtime.cancellationHistory;
-			if (h != null && h.enter(this, cause)) {
-				history = h;
+		if (this.parent == null && this.kind.isRoot()) {
+			if (cause.isFailure()) {
+				this.runtime.rootFailed(this, cause);
+			}
+			if (cause.isFailure() || stopsWork(list)) {
+				CancellationHistory h = this.runtime.cancellationHistory;
+				if (h != null && h.enter(this, cause)) {
+					history = h;
+				}
 			}
 		}
 		try {

@@ -510,7 +510,6 @@ class RequestContextTests {
 		}
 	}
 
-
 	@Test
 	void rootFailureListenersHearEachFailedRootOnceAndNeitherChildrenNorCompletions() {
 		ContextRuntime runtime = new ContextRuntime("root-failure", 10, false);

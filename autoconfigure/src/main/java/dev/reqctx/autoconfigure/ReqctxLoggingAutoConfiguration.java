@@ -13,8 +13,8 @@ import org.springframework.context.annotation.Bean;
 /**
  * {@link AutoConfiguration Auto-configuration} for log correlation: a {@link ThreadContextBinder}
  * that puts the request id and trace id (and the deadline, with {@code reqctx.logging.deadline})
- * in the SLF4J MDC wherever reqctx runs work in
- * a context (request threads, async dispatches, tasks).
+ * in the SLF4J MDC wherever reqctx runs work in a context (request threads, async dispatches,
+ * tasks).
  */
 @AutoConfiguration(after = ReqctxAutoConfiguration.class)
 @ConditionalOnClass(MDC.class)

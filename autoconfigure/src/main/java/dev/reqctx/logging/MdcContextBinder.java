@@ -27,9 +27,8 @@ import org.slf4j.MDC;
  *
  * <p>Every key costs every request a read, a write and a removal of Logback's thread-local map
  * (0.06 us per key in the profile of benchmarks/README.md), whether or not the request logs;
- * the deadline also costs a number formatted.
- * It is derived from what the actuator endpoint, the problem body and the span already say, so
- * it is left out unless asked for.
+ * the deadline also costs a number formatted. The deadline is what the actuator endpoint, the
+ * problem body and the span already say, so it is left out unless asked for.
  *
  * <p>Restoring puts back exactly what the thread had before the binding (values set by an
  * enclosing binding, or by the application), not just removes the keys.

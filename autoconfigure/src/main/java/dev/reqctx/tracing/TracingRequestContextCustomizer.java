@@ -49,7 +49,6 @@ public final class TracingRequestContextCustomizer implements RequestContextCust
 	/** Prefix of the span event recorded when the request is cancelled. */
 	public static final String CANCEL_EVENT = "reqctx.cancelled";
 
-	/** The span {@code customize} found, for {@code started} right after it on the same thread. */
 	/** The request's span, in its context: not a value anyone else can read or list. */
 	private static final ContextKey<Span> SPAN = Contexts.hiddenKey("span");
 
