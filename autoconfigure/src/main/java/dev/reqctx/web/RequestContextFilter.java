@@ -145,20 +145,25 @@ public final class RequestContextFilter implements Filter {
 			chain.doFilter(req, res);
 			return;
 		}
-		Object existing = request.getAttribute(CONTEXT_ATTRIBUTE);
-		if (existing instanceof CancellableContext ctx) {
-			// An async dispatch (or a forward that re-entered the filter) continues the request's
-			// context rather than starting a new one.
-			resume(ctx, request, response, chain);
-			return;
+		DispatcherType type = request.getDispatcherType();
+		// A request's first dispatch on a thread with nothing bound is a new request: the
+		// attribute (a container's attribute lookup goes through three maps) is read only when
+		// it can be there.
+		if (type != DispatcherType.REQUEST || Scope.isAnyBound()) {
+			if (request.getAttribute(CONTEXT_ATTRIBUTE) instanceof CancellableContext ctx) {
+				// An async dispatch (or a forward, or this filter registered twice) continues the
+				// request's context rather than starting a new one.
+				resume(ctx, request, response, chain);
+				return;
+			}
+			if (type != DispatcherType.REQUEST) {
+				chain.doFilter(request, response);
+				return;
+			}
+			// A context left bound by earlier work on this pooled thread is reported and
+			// cleared, so this request starts clean whatever happened before.
+			this.runtime.diagnostics().checkThreadClean("a new request");
 		}
-		if (request.getDispatcherType() != DispatcherType.REQUEST) {
-			chain.doFilter(request, response);
-			return;
-		}
-		// A context left bound by earlier work on this pooled thread is reported and cleared,
-		// so this request starts clean whatever happened before.
-		this.runtime.diagnostics().checkThreadClean("a new request");
 		String requestId = request.getHeader(this.settings.requestIdHeader());
 		if (requestId == null || !RequestIds.isValid(requestId)) {
 			requestId = RequestIds.generate();
