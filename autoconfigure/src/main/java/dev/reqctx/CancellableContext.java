@@ -121,6 +121,9 @@ public final class CancellableContext extends RequestContext implements AutoClos
 
 	boolean registered;
 
+	/** The thread's home this context is registered in, instead of a stripe; see {@link LiveContexts}. */
+	LiveContexts.Home home;
+
 	/** The thread currently running this context's work, for the live tree. */
 	private volatile Thread thread;
 

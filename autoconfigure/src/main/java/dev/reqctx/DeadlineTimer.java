@@ -171,9 +171,10 @@ final class DeadlineTimer {
 
 	/**
 	 * A root was registered in live contexts the thread looks through: wakes the thread if it
-	 * parked with nothing to do. Read after the registry's lock was released: either the thread's
-	 * last look through that registry came after it (and did not park), or it set
-	 * {@link #parked} before that look, and this read sees it.
+	 * parked with nothing to do. Read after the registration was published (the stripe's lock
+	 * released, or the volatile write of a thread's home): either the thread's last look through
+	 * that registry came after it (and did not park), or it set {@link #parked} before that look,
+	 * and this read sees it.
 	 */
 	static void registered() {
 		if (parked) {
@@ -189,8 +190,10 @@ final class DeadlineTimer {
 	}
 
 	/**
-	 * On the timer thread, under the lock of the registry stripe that holds the context: moves a
-	 * watched deadline due before {@code horizon} into the heap.
+	 * On the timer thread, for a context found registered (in a registry stripe, under its lock,
+	 * or in a thread's home): moves a watched deadline due before {@code horizon} into the heap.
+	 * A context leaving the registry at the same moment races on its state, not on the lock:
+	 * either this moves it into the heap or {@link #unregistered} pushes it, once.
 	 */
 	static void offer(CancellableContext ctx, long horizon) {
 		if ((int) STATE.getVolatile(ctx) != WATCHED || due(ctx) - horizon > 0 || ctx.cancellationCause() != null) {

@@ -1,5 +1,10 @@
 package dev.reqctx;
 
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.MethodType;
+import java.lang.invoke.VarHandle;
+import java.lang.ref.WeakReference;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -11,10 +16,13 @@ import java.util.function.Consumer;
  * {@link #find(String)} and {@link #size()}; only integrations add and remove entries (through
  * {@link dev.reqctx.spi.Contexts#register(CancellableContext)}).
  *
- * <p>Registration is on the path of every request, so it is cheap: the contexts themselves are
- * the entries of intrusive doubly linked lists, spread over stripes so that threads rarely
- * contend. Adding and removing are O(1) and allocate nothing; listing and lookup by id walk
- * every entry, which is fine for an operator's request.
+ * <p>Registration is on the path of every request, so it is cheap. A platform thread's first
+ * root goes to the thread's own home (one volatile write on memory the thread just touched, and
+ * one compare-and-set to leave it); any other root (the thread's home is taken, or it is a
+ * virtual thread) goes to one of the stripes, intrusive doubly linked lists under a lock each,
+ * of which the contexts themselves are the entries. Adding and removing are O(1) and allocate
+ * nothing; listing and lookup by id walk every home and entry, which is fine for an operator's
+ * request and for the timer's look.
  */
 public final class LiveContexts {
 
@@ -38,19 +46,34 @@ public final class LiveContexts {
 
 	/** Adds a context to the registry. Adding a context twice has no effect. */
 	void register(CancellableContext ctx) {
-		Stripe stripe = stripeOf(ctx);
-		synchronized (stripe) {
-			if (ctx.registered) {
-				return;
-			}
+		if (ctx.registered) {
+			return;
+		}
+		Home home = Home.ofCurrentThread();
+		if (home != null && home.root == null) {
+			// Only this thread fills its home, and only while it is empty: no other thread can
+			// fill it between the read and the write. The volatile write publishes the context
+			// (and its timer state) to the readers, and orders it before the read of the timer's
+			// parked flag below, as the stripe's lock does.
 			ctx.registered = true;
-			CancellableContext first = stripe.head;
-			ctx.registryNext = first;
-			if (first != null) {
-				first.registryPrev = ctx;
+			ctx.home = home;
+			home.root = ctx;
+		}
+		else {
+			Stripe stripe = stripeOf(ctx);
+			synchronized (stripe) {
+				if (ctx.registered) {
+					return;
+				}
+				ctx.registered = true;
+				CancellableContext first = stripe.head;
+				ctx.registryNext = first;
+				if (first != null) {
+					first.registryPrev = ctx;
+				}
+				stripe.head = ctx;
+				stripe.size++;
 			}
-			stripe.head = ctx;
-			stripe.size++;
 		}
 		if (this.swept) {
 			DeadlineTimer.registered();
@@ -59,26 +82,37 @@ public final class LiveContexts {
 
 	/** Removes a context from the registry; a context that is not registered is ignored. */
 	void unregister(CancellableContext ctx) {
-		Stripe stripe = stripeOf(ctx);
-		synchronized (stripe) {
-			if (!ctx.registered) {
+		Home home = ctx.home;
+		if (home != null) {
+			// Any thread may empty a home (an async request ends on another one), once.
+			if (!Home.ROOT.compareAndSet(home, ctx, null)) {
 				return;
 			}
+			ctx.home = null;
 			ctx.registered = false;
-			CancellableContext prev = ctx.registryPrev;
-			CancellableContext next = ctx.registryNext;
-			if (prev != null) {
-				prev.registryNext = next;
+		}
+		else {
+			Stripe stripe = stripeOf(ctx);
+			synchronized (stripe) {
+				if (!ctx.registered) {
+					return;
+				}
+				ctx.registered = false;
+				CancellableContext prev = ctx.registryPrev;
+				CancellableContext next = ctx.registryNext;
+				if (prev != null) {
+					prev.registryNext = next;
+				}
+				else {
+					stripe.head = next;
+				}
+				if (next != null) {
+					next.registryPrev = prev;
+				}
+				ctx.registryPrev = null;
+				ctx.registryNext = null;
+				stripe.size--;
 			}
-			else {
-				stripe.head = next;
-			}
-			if (next != null) {
-				next.registryPrev = prev;
-			}
-			ctx.registryPrev = null;
-			ctx.registryNext = null;
-			stripe.size--;
 		}
 		if (ctx.cancellationCause() == null) {
 			// Left without being cancelled: its deadline can no longer be found here.
@@ -108,6 +142,16 @@ public final class LiveContexts {
 		boolean any = false;
 		boolean aged = !this.ageWatches.isEmpty();
 		long oldest = -1; // the age of the oldest request not cancelled, -1 for none
+		for (Home home : Home.all) {
+			CancellableContext c = home.root;
+			if (c != null && c.runtime.live() == this) {
+				any = true;
+				DeadlineTimer.offer(c, horizon);
+				if (aged && c.kind() == ContextKind.REQUEST && c.cancellationCause() == null) {
+					oldest = Math.max(oldest, now - c.startNanos());
+				}
+			}
+		}
 		for (Stripe stripe : this.table) {
 			synchronized (stripe) {
 				for (CancellableContext c = stripe.head; c != null; c = c.registryNext) {
@@ -140,6 +184,12 @@ public final class LiveContexts {
 	 * @return {@code true} if nothing is in flight
 	 */
 	public boolean isEmpty() {
+		for (Home home : Home.all) {
+			CancellableContext c = home.root;
+			if (c != null && c.runtime.live() == this) {
+				return false;
+			}
+		}
 		for (Stripe stripe : this.table) {
 			synchronized (stripe) {
 				if (stripe.size > 0) {
@@ -156,6 +206,12 @@ public final class LiveContexts {
 	 */
 	public int size() {
 		int total = 0;
+		for (Home home : Home.all) {
+			CancellableContext c = home.root;
+			if (c != null && c.runtime.live() == this) {
+				total++;
+			}
+		}
 		for (Stripe stripe : this.table) {
 			synchronized (stripe) {
 				total += stripe.size;
@@ -170,6 +226,14 @@ public final class LiveContexts {
 	 * @param action the action
 	 */
 	public void forEach(Consumer<CancellableContext> action) {
+		List<CancellableContext> housed = new ArrayList<>();
+		for (Home home : Home.all) {
+			CancellableContext c = home.root;
+			if (c != null && c.runtime.live() == this) {
+				housed.add(c);
+			}
+		}
+		housed.forEach(action);
 		for (Stripe stripe : this.table) {
 			List<CancellableContext> copy;
 			synchronized (stripe) {
@@ -229,6 +293,94 @@ public final class LiveContexts {
 	}
 
 	private record AgeWatch(long ageNanos, Runnable action) {
+	}
+
+	/**
+	 * A platform thread's place for one root it registered: most threads run one request at a
+	 * time, and registering it there and removing it again touch only the thread's own memory
+	 * (a volatile write and a compare-and-set) instead of a shared stripe's lock (four atomic
+	 * operations on a line the other threads' requests also write). A thread whose home is
+	 * taken (by an async request still in flight, or a root started inside another) uses the
+	 * stripes. Virtual threads have none: a home each would grow the list of homes per request.
+	 */
+	static final class Home {
+
+		static final VarHandle ROOT;
+
+		private static final MethodHandle IS_VIRTUAL;
+
+		static {
+			try {
+				ROOT = MethodHandles.lookup().findVarHandle(Home.class, "root", CancellableContext.class);
+			}
+			catch (ReflectiveOperationException ex) {
+				throw new ExceptionInInitializerError(ex);
+			}
+			MethodHandle isVirtual;
+			try {
+				isVirtual = MethodHandles.publicLookup()
+					.findVirtual(Thread.class, "isVirtual", MethodType.methodType(boolean.class));
+			}
+			catch (ReflectiveOperationException ex) {
+				isVirtual = null; // Java 17 to 20: no virtual threads
+			}
+			IS_VIRTUAL = isVirtual;
+		}
+
+		/** Marks a thread that gets no home. */
+		private static final Home NONE = new Home(null);
+
+		/** Every home whose thread is alive or that holds a root; replaced, never changed. */
+		static volatile Home[] all = new Home[0];
+
+		/** The registered root living here, or {@code null}; set only by the home's thread. */
+		volatile CancellableContext root;
+
+		private final WeakReference<Thread> thread;
+
+		private Home(Thread thread) {
+			this.thread = new WeakReference<>(thread);
+		}
+
+		/** Returns the current thread's home, making it on first use; {@code null} for none. */
+		static Home ofCurrentThread() {
+			Scope.Binding binding = Scope.bindingOfCurrentThread();
+			Home home = binding.home;
+			if (home == null) {
+				Thread thread = Thread.currentThread();
+				home = isVirtual(thread) ? NONE : add(new Home(thread));
+				binding.home = home;
+			}
+			return (home != NONE) ? home : null;
+		}
+
+		private static boolean isVirtual(Thread thread) {
+			if (IS_VIRTUAL == null) {
+				return false;
+			}
+			try {
+				return (boolean) IS_VIRTUAL.invokeExact(thread);
+			}
+			catch (Throwable ex) {
+				return true; // cannot tell: the stripes work for every thread
+			}
+		}
+
+		private static synchronized Home add(Home home) {
+			// Drops the homes of threads that ended with nothing in them, so that a pool that
+			// replaces its threads does not grow the list: a new thread is the only writer.
+			List<Home> kept = new ArrayList<>(all.length + 1);
+			for (Home h : all) {
+				Thread t = h.thread.get();
+				if (h.root != null || (t != null && t.isAlive())) {
+					kept.add(h);
+				}
+			}
+			kept.add(home);
+			all = kept.toArray(new Home[0]);
+			return home;
+		}
+
 	}
 
 	private static final class Stripe {

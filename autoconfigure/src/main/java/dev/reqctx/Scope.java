@@ -45,12 +45,18 @@ public final class Scope implements AutoCloseable {
 		return BINDING.get();
 	}
 
-	static Scope attach(RequestContext context) {
+	/** Returns the current thread's binding, making it if the thread has none. */
+	static Binding bindingOfCurrentThread() {
 		Binding binding = BINDING.get();
 		if (binding == null) {
 			binding = new Binding();
 			BINDING.set(binding);
 		}
+		return binding;
+	}
+
+	static Scope attach(RequestContext context) {
+		Binding binding = bindingOfCurrentThread();
 		RequestContext previous = binding.context;
 		int depth = ++binding.depth;
 		binding.context = context;
@@ -131,6 +137,9 @@ public final class Scope implements AutoCloseable {
 
 		/** Strict mode only: where each open level was attached. */
 		Throwable[] attachSites;
+
+		/** Where the thread registers a live root: see {@link LiveContexts}. */
+		LiveContexts.Home home;
 
 	}
 
