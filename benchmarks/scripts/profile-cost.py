@@ -42,7 +42,7 @@ COMPONENTS = (
     ("completion", ("dev.reqctx.web.RequestContextFilter.complete", "dev.reqctx.CancellableContext.cancel",
                     "dev.reqctx.CancellableContext.close")),
     ("live registry", ("dev.reqctx.LiveContexts",)),
-    ("request id and budget", ("dev.reqctx.web.RequestIds", "dev.reqctx.web.InboundBudget")),
+    ("request id and budget", ("dev.reqctx.spi.RequestIds", "dev.reqctx.web.InboundBudget")),
     ("context creation", ("dev.reqctx.spi.Contexts.newRoot", "dev.reqctx.CancellableContext.",
                           "dev.reqctx.RequestContext.with")),
     ("binding (attach)", ("dev.reqctx.Scope", "dev.reqctx.RequestContext.attach")),
