@@ -32,6 +32,11 @@ HANDOFFS = (
 # The sample's own code (its controllers) is the application's, not reqctx's.
 APPLICATION = "dev.reqctx.sample."
 
+# The benchmarks' do-nothing filter (added with SERVER_ARGS, see profile-cost.sh): what any filter
+# in reqctx's place costs, counted on its own line and not as reqctx's.
+CONTROL = "dev.reqctx.benchmarks.load.NoopFilter"
+CONTROL_LINE = "empty filter (control)"
+
 # (component, frame prefixes), first match wins.
 COMPONENTS = (
     ("MDC binding", ("dev.reqctx.logging.",)),
@@ -77,7 +82,8 @@ def attribute(path, own):
                 elif inside and frame.startswith(HANDOFFS):
                     inside = []
             if inside:
-                name = component(inside)
+                control = any(frame.startswith(CONTROL) for frame in inside)
+                name = CONTROL_LINE if control else component(inside)
                 own[name] = own.get(name, 0) + n
     return total
 
@@ -85,6 +91,7 @@ def attribute(path, own):
 def report(own, total, requests, interval_ns):
     per_request = lambda samples: samples * interval_ns / 1000.0 / requests
     share = lambda samples: 100.0 * samples / total if total else 0
+    control = own.pop(CONTROL_LINE, None)
     mine = sum(own.values())
     print("samples %d, requests %d, interval %d ns" % (total, requests, interval_ns))
     print("%-24s %8.3f us/request" % ("server total", per_request(total)))
@@ -92,6 +99,10 @@ def report(own, total, requests, interval_ns):
     for name, samples in sorted(own.items(), key=lambda item: -item[1]):
         print("  %-22s %8.3f us/request (%d samples, %.3f%%)" % (name, per_request(samples), samples,
                                                                  share(samples)))
+    if control is not None:
+        print("%-24s %8.3f us/request (%d samples, %.3f%%), not in reqctx's" % (CONTROL_LINE, per_request(control),
+                                                                               control, share(control)))
+        own[CONTROL_LINE] = control
 
 
 def pool(directories):

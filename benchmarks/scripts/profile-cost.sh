@@ -21,8 +21,10 @@
 # steady within 3 %), MAX_WARMUP (240s), CONNECTIONS (16), EVENT (cpu;
 # itimer where perf events are not allowed; more profiler options may follow it, e.g.
 # "cpu,features=vtable" to show vtable and itable stubs as frames), INTERVAL (1ms),
-# SERVER_ARGS (extra arguments for every service), JAVA_OPTS (-Xms256m -Xmx256m), JAR (the
-# sample jar to run: another build to compare), SKIP_BUILD, SKIP_AB, SKIP_PROFILE, OUT.
+# SERVER_ARGS (extra arguments for every service), CONTROL_FILTER (1: every service also runs
+# the benchmarks' do-nothing filter, whose frames profile-cost.py prints on their own line as
+# the floor any filter in reqctx's place pays), JAVA_OPTS (-Xms256m -Xmx256m), JAR (the sample
+# jar to run: another build to compare), SKIP_BUILD, SKIP_AB, SKIP_PROFILE, OUT.
 set -euo pipefail
 
 cd "$(dirname "$0")/../.."
@@ -51,6 +53,21 @@ if [ "${SKIP_BUILD:-0}" != 1 ]; then
 fi
 jar=${JAR:-$(ls sample-service/target/reqctx-sample-service-*.jar | grep -v original | head -1)}
 
+# The control filter: the jar runs through its PropertiesLauncher, with the benchmarks' load
+# classes on the loader path.
+launch=(-jar "$jar")
+control_args=()
+extra=
+if [ "${CONTROL_FILTER:-0}" = 1 ]; then
+	classes=benchmarks/target/classes/dev/reqctx/benchmarks/load
+	[ -f "$classes/NoopFilter.class" ] || ./mvnw -q -B -DskipTests -pl benchmarks -am install
+	extra=$(mktemp -d)
+	mkdir -p "$extra/dev/reqctx/benchmarks/load"
+	cp "$classes"/*.class "$extra/dev/reqctx/benchmarks/load/"
+	launch=(-Dloader.path="$extra" -cp "$jar" org.springframework.boot.loader.launch.PropertiesLauncher)
+	control_args=(--spring.main.sources=dev.reqctx.benchmarks.load.NoopFilter)
+fi
+
 # async-profiler from Maven Central: the jar carries libasyncProfiler.so for linux-x64.
 lib="benchmarks/target/async-profiler-$ASPROF_VERSION/linux-x64/libasyncProfiler.so"
 if [ ! -f "$lib" ]; then
@@ -69,6 +86,7 @@ cleanup() {
 		kill "$p" 2>/dev/null || true
 	done
 	wait 2>/dev/null || true
+	[ -z "$extra" ] || rm -rf "$extra"
 }
 trap cleanup EXIT INT TERM
 
@@ -77,9 +95,9 @@ start_server() { # $1 = name, $2 = true|false (reqctx.enabled)
 	local p
 	p=$(free_port)
 	# shellcheck disable=SC2086
-	"${server_cpu[@]}" java $JAVA_OPTS -XX:+UnlockDiagnosticVMOptions -XX:+DebugNonSafepoints -jar "$jar" \
+	"${server_cpu[@]}" java $JAVA_OPTS -XX:+UnlockDiagnosticVMOptions -XX:+DebugNonSafepoints "${launch[@]}" \
 		--server.port="$p" --reqctx.enabled="$2" --logging.level.root=warn --spring.main.banner-mode=off \
-		${SERVER_ARGS:-} >"$OUT/server-$1.log" 2>&1 &
+		"${control_args[@]}" ${SERVER_ARGS:-} >"$OUT/server-$1.log" 2>&1 &
 	pid[$1]=$!
 	port[$1]=$p
 	pids+=("$!")
@@ -147,9 +165,9 @@ interval_ns=$(awk -v v="$INTERVAL" 'BEGIN { n = v + 0; u = v; sub(/^[0-9.]+/, ""
 	f = (u == "ms") ? 1000000 : (u == "us") ? 1000 : (u == "s") ? 1000000000 : 1; printf "%d", n * f }')
 summary="$OUT/summary.txt"
 {
-	echo "# profile-cost $(date -Is) $(git rev-parse --short HEAD 2>/dev/null || true)"
+	echo "# profile-cost $(date -Is), checkout $(git rev-parse --short HEAD 2>/dev/null || true), jar $jar (sha256 $(sha256sum "$jar" | cut -c1-12))"
 	echo "# $(java -version 2>&1 | head -1); nproc $(nproc); load at start $(cut -d' ' -f1-3 /proc/loadavg)"
-	echo "# ${ENDPOINT}, wrk -t1 -c$CONNECTIONS, services pinned: $([ ${#server_cpu[@]} -gt 0 ] && echo 'cpu 0, wrk cpu 1' || echo no), JAVA_OPTS: $JAVA_OPTS ${SERVER_ARGS:-}"
+	echo "# ${ENDPOINT}, wrk -t1 -c$CONNECTIONS, services pinned: $([ ${#server_cpu[@]} -gt 0 ] && echo 'cpu 0, wrk cpu 1' || echo no), JAVA_OPTS: $JAVA_OPTS ${control_args[*]} ${SERVER_ARGS:-}"
 } | tee "$summary"
 
 if [ "${SKIP_PROFILE:-0}" != 1 ]; then
