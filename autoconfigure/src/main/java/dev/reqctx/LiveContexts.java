@@ -143,8 +143,8 @@ public final class LiveContexts {
 		boolean aged = !this.ageWatches.isEmpty();
 		long oldest = -1; // the age of the oldest request not cancelled, -1 for none
 		for (Home home : Home.all) {
-			CancellableContext c = home.root;
-			if (c != null && c.runtime.live() == this) {
+			CancellableContext c = rootOf(home);
+			if (c != null) {
 				any = true;
 				DeadlineTimer.offer(c, horizon);
 				if (aged && c.kind() == ContextKind.REQUEST && c.cancellationCause() == null) {
@@ -185,8 +185,8 @@ public final class LiveContexts {
 	 */
 	public boolean isEmpty() {
 		for (Home home : Home.all) {
-			CancellableContext c = home.root;
-			if (c != null && c.runtime.live() == this) {
+			CancellableContext c = rootOf(home);
+			if (c != null) {
 				return false;
 			}
 		}
@@ -207,8 +207,8 @@ public final class LiveContexts {
 	public int size() {
 		int total = 0;
 		for (Home home : Home.all) {
-			CancellableContext c = home.root;
-			if (c != null && c.runtime.live() == this) {
+			CancellableContext c = rootOf(home);
+			if (c != null) {
 				total++;
 			}
 		}
@@ -228,8 +228,8 @@ public final class LiveContexts {
 	public void forEach(Consumer<CancellableContext> action) {
 		List<CancellableContext> housed = new ArrayList<>();
 		for (Home home : Home.all) {
-			CancellableContext c = home.root;
-			if (c != null && c.runtime.live() == this) {
+			CancellableContext c = rootOf(home);
+			if (c != null) {
 				housed.add(c);
 			}
 		}
@@ -278,6 +278,12 @@ public final class LiveContexts {
 			}
 		}
 		return null;
+	}
+
+	/** The root living in a home, if it is registered here (homes are shared by every runtime). */
+	private CancellableContext rootOf(Home home) {
+		CancellableContext c = home.root;
+		return (c != null && c.runtime.live() == this) ? c : null;
 	}
 
 	private Stripe stripeOf(CancellableContext ctx) {
