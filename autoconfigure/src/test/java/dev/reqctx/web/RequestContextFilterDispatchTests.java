@@ -64,15 +64,22 @@ class RequestContextFilterDispatchTests {
 		CancellableContext leaked = Contexts.newRoot(this.runtime, RequestContext.root(), ContextKind.REQUEST, "leak",
 				1, TimeUnit.MINUTES);
 		leaked.attach(); // never closed
-		List<RequestContext> seen = new ArrayList<>();
-		this.filter.doFilter(request(), new MockHttpServletResponse(),
-				(req, res) -> seen.add(RequestContext.current()));
-		assertThat(seen).hasSize(1);
-		assertThat(seen.get(0).get(StandardKeys.REQUEST_ID)).isEqualTo("req-1");
-		assertThat(seen.get(0)).isNotSameAs(leaked);
-		assertThat(this.runtime.diagnostics().misuseCount()).isEqualTo(1);
-		assertThat(this.runtime.diagnostics().lastMisuse()).contains("still had").contains("a new request");
-		leaked.close();
+		try {
+			List<RequestContext> seen = new ArrayList<>();
+			this.filter.doFilter(request(), new MockHttpServletResponse(),
+					(req, res) -> seen.add(RequestContext.current()));
+			assertThat(seen).hasSize(1);
+			assertThat(seen.get(0).get(StandardKeys.REQUEST_ID)).isEqualTo("req-1");
+			assertThat(seen.get(0)).isNotSameAs(leaked);
+			assertThat(this.runtime.diagnostics().misuseCount()).isEqualTo(1);
+			assertThat(this.runtime.diagnostics().lastMisuse()).contains("still had").contains("a new request");
+			assertThat(Scope.isAnyBound()).isFalse();
+		}
+		finally {
+			// Whatever failed above, the next test on this thread starts with nothing bound.
+			this.runtime.diagnostics().checkThreadClean("the next test");
+			leaked.close();
+		}
 	}
 
 	@Test
